@@ -1,0 +1,77 @@
+/**
+ * The I/O seams of ArborDB. Everything above storage talks to these interfaces; each has a real
+ * (file-system), an in-memory and a fault-injecting implementation.
+ */
+
+/**
+ * Where a block lives: segment id · 2^32 + byte offset of its record in that segment.
+ * Segment ids start at 1, so address 0 never names a block (it marks an empty slot).
+ */
+export type Address = number;
+
+/** A block's address plus its record length in bytes, enough to read it in one I/O. */
+export interface BlockRef {
+  readonly addr: Address;
+  readonly len: number;
+}
+
+/**
+ * Append-only, checksummed block storage. Blocks are immutable once written.
+ * Record format: docs/format/block-segment.md.
+ */
+export interface BlockStore {
+  /**
+   * Stage a block for writing and return where it will live. Synchronous: the address is known at
+   * once (so parents can reference children before anything is written). Not durable until
+   * `sync()` resolves.
+   */
+  put(block: Uint8Array): BlockRef;
+  /** Write every staged block and fsync; resolves when they are durable. Concurrent calls coalesce. */
+  sync(): Promise<void>;
+  /**
+   * Read one block (staged or durable), verify its checksum, return the payload.
+   * A mismatch or short read throws DbError 500 carrying file and offset.
+   */
+  get(ref: BlockRef): Promise<Uint8Array>;
+  /** Read many blocks, coalescing adjacent ones into single reads; results in request order. */
+  getMany(refs: readonly BlockRef[]): Promise<Uint8Array[]>;
+  /** Start a new segment for subsequent puts (used by compaction). Returns its id. */
+  rollSegment(): number;
+  /** Ids and sizes of all segments. */
+  segments(): readonly { readonly id: number; readonly bytes: number }[];
+  /** Delete whole segments (after compaction moved every live block out of them). */
+  deleteSegments(ids: readonly number[]): Promise<void>;
+  /** Total bytes on disk. */
+  bytes(): number;
+  close(): Promise<void>;
+}
+
+/** A position in a RecordLog: the byte offset of a record in the log's virtual byte stream. */
+export type Lsn = number;
+
+/**
+ * A segmented, append-only log of checksummed records: the WAL and the version manifest.
+ * Format: docs/format/record-log.md.
+ */
+export interface RecordLog {
+  /** Stage a record; returns its LSN at once. Durable only after `sync()` resolves. */
+  append(payload: Uint8Array): Lsn;
+  /**
+   * Write all staged records and fdatasync. Concurrent callers share one fsync (group commit):
+   * a call made while a sync is running waits for it, then at most one more sync covers everything
+   * staged meanwhile.
+   */
+  sync(): Promise<void>;
+  /** LSN just past the last durable record. */
+  readonly durableLsn: Lsn;
+  /** LSN the next append will get. */
+  readonly nextLsn: Lsn;
+  /** Read every durable record with lsn ≥ from, in order. A torn tail was truncated at open. */
+  replay(from?: Lsn): AsyncIterable<{ readonly lsn: Lsn; readonly payload: Uint8Array }>;
+  /** Delete whole segments that hold only records with lsn < before. */
+  truncateBefore(before: Lsn): Promise<void>;
+  /** Start a new segment at the next LSN. */
+  roll(): Promise<void>;
+  bytes(): number;
+  close(): Promise<void>;
+}
