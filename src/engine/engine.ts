@@ -1,0 +1,582 @@
+/**
+ * The storage engine: many streams, each a copy-on-write statistical tree with numbered versions.
+ *
+ * Write path (docs/format/wal.md, manifest.md): an insert is validated, sorted, appended to the WAL
+ * and acknowledged after the WAL's group-commit fsync; it then waits in the stream's queue. A
+ * commit merges the durable prefix of the queue into the tree (new blocks staged in the
+ * BlockStore), fsyncs the blocks, appends a commit record to the manifest and fsyncs it — only
+ * then is the new version published. Inserts of ≥ `directInsertPoints` skip the WAL: they are
+ * committed at once and acknowledged when their commit is durable.
+ *
+ * Reads at version 0 first commit every acknowledged change of the stream (a read barrier), so
+ * "latest" always includes acknowledged, unflushed points.
+ */
+import { DbError } from '../core/errors.ts';
+import type { StatPoint } from '../core/stat.ts';
+import { FIRST_VERSION, LATEST, type MergePolicy, type StreamId, type Version } from '../core/types.ts';
+import type { BlockStore, RecordLog } from '../storage/types.ts';
+import {
+  applyRecord,
+  decodeRecord,
+  encodeRecord,
+  type ManifestRecord,
+  rootToJson,
+  type StreamOptions,
+  type StreamRecord,
+  stateRecord,
+} from './manifest.ts';
+import type { NodeRef } from './node-ref.ts';
+import { concat, isSorted, type PointBatch, sortStable } from './point-batch.ts';
+import { type PendingOp, StreamState } from './stream-state.ts';
+import { TreeStore, type TreeStoreOptions } from './tree-store.ts';
+import {
+  alignedWindows,
+  changedRanges,
+  countRange,
+  nearest as nearestPoint,
+  rawValues,
+  windows as windowQuery,
+} from './tree-query.ts';
+import { deleteRange, insertBatch } from './tree-update.ts';
+import { checkBatch, checkPointWidth, checkPolicy, checkRange, checkTime, checkWidth } from './validate.ts';
+import { decodeWalInsert, encodeWalInsert } from './wal-record.ts';
+
+export interface EngineStorage {
+  readonly blocks: BlockStore;
+  readonly wal: RecordLog;
+  readonly manifest: RecordLog;
+}
+
+export interface EngineOptions extends TreeStoreOptions {
+  /** Commit a stream's buffer once it holds this many points (default 32768). */
+  readonly commitPoints?: number;
+  /** Inserts at least this large skip the WAL and commit directly (default 32768). */
+  readonly directInsertPoints?: number;
+  /** Commit buffers older than this (ms, default 10 000) so the WAL can be truncated. */
+  readonly maxBufferAgeMs?: number;
+  /** Largest accepted insert (points, default 10 000 000) → 414 above. */
+  readonly maxInsertPoints?: number;
+  /** Rewrite the manifest as a checkpoint when it grows past this (bytes, default 16 MiB). */
+  readonly manifestCheckpointBytes?: number;
+  /** Run the background maintenance timer (default true). Tests may turn it off. */
+  readonly background?: boolean;
+  /** Wall clock in ms (tests inject one). */
+  readonly now?: () => number;
+  /** Called after close() (releases the directory lock). */
+  readonly onClose?: () => void;
+}
+
+/** What a version of a stream looks like from outside. */
+export interface StreamInfo {
+  readonly id: StreamId;
+  readonly version: Version;
+  readonly options: StreamOptions;
+  readonly versions: readonly Version[];
+  readonly bufferedPoints: number;
+}
+
+export interface EngineStats {
+  streams: number;
+  commits: number;
+  walSyncs: number;
+  walRecords: number;
+  pointsInserted: number;
+  blocksWritten: number;
+  bytesWritten: number;
+  coreCacheHits: number;
+  coreCacheMisses: number;
+  leafCacheHits: number;
+  leafCacheMisses: number;
+  lastBackgroundError: string | null;
+}
+
+export class Engine {
+  private readonly streams = new Map<StreamId, StreamState>();
+  readonly tree: TreeStore;
+  private readonly commitPoints: number;
+  private readonly directInsertPoints: number;
+  private readonly maxBufferAgeMs: number;
+  private readonly maxInsertPoints: number;
+  private readonly checkpointBytes: number;
+  private readonly now: () => number;
+  private timer: NodeJS.Timeout | null = null;
+  /** Commits between manifest append and in-memory publish; a checkpoint waits for 0. */
+  private manifestPending = 0;
+  private manifestGate: Promise<void> | null = null;
+  private closed = false;
+  private readonly counters = { commits: 0, walSyncs: 0, walRecords: 0, pointsInserted: 0 };
+  private lastBackgroundError: string | null = null;
+  private readonly onClose: (() => void) | undefined;
+
+  private constructor(
+    private readonly storage: EngineStorage,
+    opts: EngineOptions,
+  ) {
+    this.tree = new TreeStore(storage.blocks, opts);
+    this.commitPoints = opts.commitPoints ?? 32768;
+    this.directInsertPoints = opts.directInsertPoints ?? 32768;
+    this.maxBufferAgeMs = opts.maxBufferAgeMs ?? 10_000;
+    this.maxInsertPoints = opts.maxInsertPoints ?? 10_000_000;
+    this.checkpointBytes = opts.manifestCheckpointBytes ?? 16 * 1024 * 1024;
+    this.now = opts.now ?? Date.now;
+    this.onClose = opts.onClose;
+  }
+
+  /**
+   * Open an engine over already-opened storage: replay the manifest, then the WAL records not yet
+   * in any tree, then commit what the WAL held so it can be truncated.
+   */
+  static async open(storage: EngineStorage, opts: EngineOptions = {}): Promise<Engine> {
+    const e = new Engine(storage, opts);
+    await e.recover();
+    if (opts.background !== false) {
+      e.timer = setInterval(() => void e.maintain(), 1000);
+      e.timer.unref();
+    }
+    return e;
+  }
+
+  private async recover(): Promise<void> {
+    const state = new Map<StreamId, StreamRecord>();
+    for await (const { lsn, payload } of this.storage.manifest.replay()) {
+      applyRecord(state, decodeRecord(payload, `record at lsn ${lsn}`), `record at lsn ${lsn}`);
+    }
+    for (const r of state.values()) this.streams.set(r.id, new StreamState(r.id, r.options, r.versions, r.walBound));
+    for await (const { lsn, payload } of this.storage.wal.replay()) {
+      const rec = decodeWalInsert(payload, `at lsn ${lsn}`);
+      const s = this.streams.get(rec.stream);
+      if (!s || lsn < s.walBound) continue; // obliterated, or already in the tree
+      const batch = sortStable(rec.batch);
+      s.ops.push({ kind: 'insert', seq: s.nextSeq++, batch, policy: rec.policy, lsn, waiter: null, at: this.now() });
+      s.bufferedPoints += batch.times.length;
+    }
+    for (const s of this.streams.values()) if (s.ops.length > 0) await this.commit(s);
+    await this.truncateWal();
+  }
+
+  // ── streams ────────────────────────────────────────────────────────────────────────────────
+
+  /** Create an empty stream at version FIRST_VERSION. 417 if it exists. Durable on return. */
+  async createStream(id: StreamId, options: Partial<StreamOptions> = {}): Promise<Version> {
+    this.checkOpen();
+    if (this.streams.has(id)) throw new DbError(417, `stream ${id} already exists`);
+    const opts: StreamOptions = { allowNonFinite: options.allowNonFinite ?? false };
+    const at = this.now();
+    const s = new StreamState(id, opts, [{ version: FIRST_VERSION, root: null, at }], this.storage.wal.nextLsn);
+    this.streams.set(id, s);
+    try {
+      await this.appendManifest({ k: 'create', id, v: FIRST_VERSION, opt: { nonFinite: opts.allowNonFinite }, at });
+    } catch (err) {
+      this.streams.delete(id);
+      throw err;
+    }
+    return FIRST_VERSION;
+  }
+
+  hasStream(id: StreamId): boolean {
+    return this.streams.has(id);
+  }
+
+  streamIds(): StreamId[] {
+    return [...this.streams.keys()];
+  }
+
+  /** Erase a stream: data, versions and buffered points. Durable on return. 404 if unknown. */
+  async obliterate(id: StreamId): Promise<void> {
+    const s = this.live(id);
+    s.obliterated = true;
+    await s.commitChain.catch(() => undefined);
+    for (const op of s.ops) op.waiter?.reject(new DbError(404, `stream ${id} was obliterated`));
+    s.ops.length = 0;
+    this.streams.delete(id);
+    await this.appendManifest({ k: 'obliterate', id });
+  }
+
+  info(id: StreamId): StreamInfo {
+    const s = this.live(id);
+    return {
+      id,
+      version: (s.ops.length > 0 ? s.nextVersion : s.latest.version) as Version,
+      options: s.options,
+      versions: s.versions.map((v) => v.version),
+      bufferedPoints: s.bufferedPoints,
+    };
+  }
+
+  // ── writes ─────────────────────────────────────────────────────────────────────────────────
+
+  /**
+   * Insert points (any order; equal times keep their order) under a merge policy. Resolves after
+   * the points are durable, with a version that contains them. The arrays are copied.
+   */
+  async insert(id: StreamId, batch: PointBatch, policy: MergePolicy = 'never'): Promise<Version> {
+    this.checkOpen();
+    const s = this.live(id);
+    checkPolicy(policy);
+    checkBatch(batch, { allowNonFinite: s.options.allowNonFinite, maxPoints: this.maxInsertPoints });
+    const sorted = isSorted(batch.times)
+      ? { times: batch.times.slice(), values: batch.values.slice(), flags: batch.flags?.slice() }
+      : sortStable(batch);
+    const n = sorted.times.length;
+    this.counters.pointsInserted += n;
+    if (n >= this.directInsertPoints) {
+      return new Promise<Version>((resolve, reject) => {
+        s.ops.push({ kind: 'insert', seq: s.nextSeq++, batch: sorted, policy, lsn: null, waiter: { resolve, reject }, at: this.now() });
+        s.bufferedPoints += n;
+        this.commit(s).catch(() => undefined);
+      });
+    }
+    const wal = this.storage.wal;
+    const lsn = wal.append(encodeWalInsert({ stream: id, policy, batch: sorted }));
+    const op: PendingOp = { kind: 'insert', seq: s.nextSeq++, batch: sorted, policy, lsn, waiter: null, at: this.now() };
+    s.ops.push(op);
+    s.bufferedPoints += n;
+    this.counters.walRecords++;
+    try {
+      await this.syncWal();
+    } catch (err) {
+      const i = s.ops.indexOf(op);
+      if (i >= 0) {
+        s.ops.splice(i, 1);
+        s.bufferedPoints -= n;
+      }
+      throw err;
+    }
+    if (s.bufferedPoints >= this.commitPoints) this.commit(s).catch((e) => this.noteBackgroundError(e));
+    return (s.ops.length > 0 ? s.nextVersion : s.latest.version) as Version;
+  }
+
+  private async syncWal(): Promise<void> {
+    const before = this.storage.wal.durableLsn;
+    await this.storage.wal.sync();
+    if (this.storage.wal.durableLsn !== before) this.counters.walSyncs++;
+  }
+
+  /** Delete points with start ≤ t < end; resolves with the new version once durable. */
+  async delete(id: StreamId, start: bigint, end: bigint): Promise<Version> {
+    this.checkOpen();
+    const s = this.live(id);
+    checkRange(start, end);
+    return new Promise<Version>((resolve, reject) => {
+      s.ops.push({ kind: 'delete', seq: s.nextSeq++, start, end, waiter: { resolve, reject }, at: this.now() });
+      this.commit(s).catch(() => undefined);
+    });
+  }
+
+  /** Commit every acknowledged change of the stream; resolves with the latest version. */
+  async flush(id: StreamId): Promise<Version> {
+    const s = this.live(id);
+    await this.barrier(s);
+    return s.latest.version;
+  }
+
+  /** Commit every stream's buffer. */
+  async flushAll(): Promise<void> {
+    await Promise.all([...this.streams.values()].map((s) => this.barrier(s)));
+  }
+
+  // ── commits ────────────────────────────────────────────────────────────────────────────────
+
+  /** Queue a commit of the stream's durable ops behind any running one. */
+  private commit(s: StreamState, force = false): Promise<void> {
+    const next = s.commitChain.then(() => this.doCommit(s, force));
+    s.commitChain = next.catch(() => undefined);
+    return next;
+  }
+
+  /** Wait until every op acknowledged before this call is committed. */
+  private async barrier(s: StreamState): Promise<void> {
+    const durable = this.storage.wal.durableLsn;
+    let target = 0;
+    for (const op of s.ops) if (isReady(op, durable)) target = op.seq;
+    while (s.committedSeq < target && !s.obliterated) await this.commit(s);
+  }
+
+  private async doCommit(s: StreamState, force: boolean): Promise<void> {
+    if (s.obliterated) return;
+    const durable = this.storage.wal.durableLsn;
+    let k = 0;
+    while (k < s.ops.length && isReady(s.ops[k]!, durable)) k++;
+    if (k === 0 && !force) return;
+    const ops = s.ops.slice(0, k);
+    const version = s.nextVersion++ as Version;
+    try {
+      let root: NodeRef | null = s.latestRoot;
+      let walBound = s.walBound;
+      let points = 0;
+      for (let i = 0; i < ops.length; ) {
+        const op = ops[i]!;
+        if (op.kind === 'delete') {
+          root = await deleteRange(this.tree, root, op.start, op.end);
+          i++;
+          continue;
+        }
+        // Consecutive inserts with one policy merge as one batch: "earlier in the batch" and
+        // "earlier in the queue" mean the same thing to every policy.
+        const group: PointBatch[] = [];
+        let j = i;
+        while (j < ops.length) {
+          const o = ops[j]!;
+          if (o.kind !== 'insert' || o.policy !== op.policy) break;
+          group.push(o.batch);
+          if (o.lsn !== null && o.lsn + 1 > walBound) walBound = o.lsn + 1;
+          points += o.batch.times.length;
+          j++;
+        }
+        root = await insertBatch(this.tree, root, sortStable(concat(group)), op.policy);
+        i = j;
+      }
+      await this.storage.blocks.sync();
+      const at = this.now();
+      await this.publish(s, { k: 'commit', id: s.id, v: version, root: rootToJson(root), wal: walBound, at }, () => {
+        s.versions.push({ version, root, at });
+        s.walBound = walBound;
+        s.ops.splice(0, k);
+        s.bufferedPoints -= points;
+        s.committedSeq = ops[ops.length - 1]?.seq ?? s.committedSeq;
+      });
+      this.counters.commits++;
+      for (const op of ops) op.waiter?.resolve(version);
+    } catch (err) {
+      // Ops whose callers are told of the failure leave the queue; WAL-logged inserts stay (they
+      // were acknowledged and are durable) and are retried by the next commit.
+      for (const op of ops) {
+        if (op.waiter) {
+          const i = s.ops.indexOf(op);
+          if (i >= 0) s.ops.splice(i, 1);
+          if (op.kind === 'insert') s.bufferedPoints -= op.batch.times.length;
+          op.waiter.reject(err);
+        }
+      }
+      throw err;
+    }
+  }
+
+  /** Append a manifest record, fsync it, then apply `apply` — unless a checkpoint is running. */
+  private async publish(s: StreamState, rec: ManifestRecord, apply: () => void): Promise<void> {
+    while (this.manifestGate) await this.manifestGate;
+    if (s.obliterated) throw new DbError(404, `stream ${s.id} was obliterated`);
+    this.manifestPending++;
+    try {
+      this.storage.manifest.append(encodeRecord(rec));
+      await this.storage.manifest.sync();
+      apply();
+    } finally {
+      this.manifestPending--;
+    }
+  }
+
+  private async appendManifest(rec: ManifestRecord): Promise<void> {
+    while (this.manifestGate) await this.manifestGate;
+    this.manifestPending++;
+    try {
+      this.storage.manifest.append(encodeRecord(rec));
+      await this.storage.manifest.sync();
+    } finally {
+      this.manifestPending--;
+    }
+  }
+
+  // ── reads ──────────────────────────────────────────────────────────────────────────────────
+
+  /**
+   * The root and number of a version. 0 = latest (after a read barrier). A version handed out by
+   * an insert but not yet committed is committed now. Pruned or unknown versions → 450.
+   */
+  async resolve(id: StreamId, version: number = LATEST): Promise<{ root: NodeRef | null; version: Version }> {
+    this.checkOpen();
+    const s = this.live(id);
+    if (!Number.isInteger(version) || version < 0) throw new DbError(450, `version ${version} is not valid`);
+    if (version === LATEST) {
+      await this.barrier(s);
+      return { root: s.latestRoot, version: s.latest.version };
+    }
+    if (version > s.latest.version && version <= s.nextVersion) {
+      await this.barrier(s);
+      if (version > s.latest.version) await this.commit(s, true);
+    }
+    const v = s.find(version);
+    if (!v) {
+      throw new DbError(450, `version ${version} of stream ${id} is not available (retained: ${describe(s.versions.map((x) => x.version))})`);
+    }
+    return { root: v.root, version: v.version };
+  }
+
+  /** Raw points in [start, end) at a version, in chunks (views into cached leaves: copy to keep). */
+  async *values(id: StreamId, start: bigint, end: bigint, version: number = LATEST): AsyncGenerator<PointBatch> {
+    checkRange(start, end);
+    const { root } = await this.resolve(id, version);
+    yield* rawValues(this.tree, root, start, end);
+  }
+
+  /** Raw points in [start, end) as one batch (copied). */
+  async valuesArray(id: StreamId, start: bigint, end: bigint, version: number = LATEST): Promise<PointBatch & { version: Version }> {
+    checkRange(start, end);
+    const r = await this.resolve(id, version);
+    const parts: PointBatch[] = [];
+    for await (const p of rawValues(this.tree, r.root, start, end)) parts.push(p);
+    const all = parts.length === 1 ? copyBatch(parts[0]!) : concat(parts);
+    return { ...(parts.length === 0 ? { times: new BigInt64Array(0), values: new Float64Array(0) } : all), version: r.version };
+  }
+
+  async alignedWindows(id: StreamId, start: bigint, end: bigint, pw: number, version: number = LATEST): Promise<{ windows: StatPoint[]; version: Version }> {
+    checkRange(start, end);
+    checkPointWidth(pw);
+    const r = await this.resolve(id, version);
+    return { windows: await alignedWindows(this.tree, r.root, start, end, pw), version: r.version };
+  }
+
+  async windows(id: StreamId, start: bigint, end: bigint, width: bigint, depth = 0, version: number = LATEST): Promise<{ windows: StatPoint[]; version: Version }> {
+    checkRange(start, end);
+    checkWidth(width, depth);
+    const r = await this.resolve(id, version);
+    return { windows: await windowQuery(this.tree, r.root, start, end, width), version: r.version };
+  }
+
+  /** Forward: first point with t ≥ time; backward: last point with t < time. 401 if none. */
+  async nearest(id: StreamId, time: bigint, backward: boolean, version: number = LATEST): Promise<{ time: bigint; value: number; version: Version }> {
+    checkTime(time);
+    const r = await this.resolve(id, version);
+    const p = await nearestPoint(this.tree, r.root, time, backward);
+    if (!p) throw new DbError(401, `no point ${backward ? 'before' : 'at or after'} ${time} in stream ${id}`);
+    return { ...p, version: r.version };
+  }
+
+  async count(id: StreamId, start: bigint, end: bigint, version: number = LATEST): Promise<{ count: number; version: Version }> {
+    checkRange(start, end);
+    const r = await this.resolve(id, version);
+    return { count: await countRange(this.tree, r.root, start, end), version: r.version };
+  }
+
+  /** Ranges changed between two versions (from exclusive; to 0 = latest), at 2^resolution granularity. */
+  async changes(id: StreamId, fromVersion: number, toVersion: number, resolution: number): Promise<{ ranges: { start: bigint; end: bigint }[]; version: Version }> {
+    checkPointWidth(resolution);
+    const to = await this.resolve(id, toVersion);
+    const fromV = fromVersion === 0 ? 1 : fromVersion;
+    if (fromV > to.version) throw new DbError(427, `from version ${fromVersion} is after to version ${to.version}`);
+    const s = this.live(id);
+    // The newest retained version ≤ from (a version older than the stream means "empty").
+    let fromRoot: NodeRef | null = null;
+    for (const v of s.versions) if (v.version <= fromV) fromRoot = v.root;
+    return { ranges: await changedRanges(this.tree, fromRoot, to.root, resolution), version: to.version };
+  }
+
+  // ── maintenance ────────────────────────────────────────────────────────────────────────────
+
+  private async maintain(): Promise<void> {
+    if (this.closed) return;
+    try {
+      const now = this.now();
+      for (const s of this.streams.values()) {
+        const first = s.ops[0];
+        if (first && now - first.at >= this.maxBufferAgeMs) await this.commit(s);
+      }
+      await this.truncateWal();
+      if (this.storage.manifest.bytes() > this.checkpointBytes) await this.checkpoint();
+    } catch (e) {
+      this.noteBackgroundError(e);
+    }
+  }
+
+  /** Drop WAL segments no stream still needs. */
+  private async truncateWal(): Promise<void> {
+    let min = this.storage.wal.durableLsn;
+    for (const s of this.streams.values()) {
+      for (const op of s.ops) {
+        if (op.kind === 'insert' && op.lsn !== null) {
+          if (op.lsn < min) min = op.lsn;
+          break;
+        }
+      }
+    }
+    await this.storage.wal.truncateBefore(min);
+  }
+
+  /** Rewrite the manifest as one `state` record per stream, then drop the older segments. */
+  async checkpoint(): Promise<void> {
+    if (this.manifestGate) return this.manifestGate;
+    let open!: () => void;
+    this.manifestGate = new Promise<void>((r) => {
+      open = r;
+    });
+    try {
+      while (this.manifestPending > 0) await new Promise((r) => setImmediate(r));
+      const m = this.storage.manifest;
+      await m.roll();
+      const start = m.nextLsn;
+      for (const s of this.streams.values()) {
+        m.append(encodeRecord(stateRecord({ id: s.id, options: s.options, versions: s.versions, walBound: s.walBound })));
+      }
+      await m.sync();
+      await m.truncateBefore(start);
+    } finally {
+      this.manifestGate = null;
+      open();
+    }
+  }
+
+  private noteBackgroundError(e: unknown): void {
+    this.lastBackgroundError = e instanceof Error ? e.message : String(e);
+  }
+
+  stats(): EngineStats {
+    return {
+      streams: this.streams.size,
+      ...this.counters,
+      blocksWritten: this.tree.blocksWritten,
+      bytesWritten: this.tree.bytesWritten,
+      coreCacheHits: this.tree.cores.hits,
+      coreCacheMisses: this.tree.cores.misses,
+      leafCacheHits: this.tree.leaves.hits,
+      leafCacheMisses: this.tree.leaves.misses,
+      lastBackgroundError: this.lastBackgroundError,
+    };
+  }
+
+  /** Retained versions of a stream with their roots (for the verifier and compaction). */
+  versionsOf(id: StreamId): readonly { version: Version; root: NodeRef | null; at: number }[] {
+    return this.live(id).versions;
+  }
+
+  /** Commit everything, stop the timer, close the storage. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    if (this.timer) clearInterval(this.timer);
+    try {
+      await this.flushAll();
+      await this.truncateWal();
+    } finally {
+      this.closed = true;
+      await this.storage.wal.close();
+      await this.storage.manifest.close();
+      await this.storage.blocks.close();
+      this.onClose?.();
+    }
+  }
+
+  private live(id: StreamId): StreamState {
+    const s = this.streams.get(id);
+    if (!s) throw new DbError(404, `stream ${id} does not exist`);
+    return s;
+  }
+
+  private checkOpen(): void {
+    if (this.closed) throw new DbError(402, 'the database is closed');
+  }
+}
+
+const isReady = (op: PendingOp, durableLsn: number): boolean =>
+  op.kind === 'delete' || op.lsn === null || op.lsn < durableLsn;
+
+const copyBatch = (b: PointBatch): PointBatch => ({
+  times: b.times.slice(),
+  values: b.values.slice(),
+  flags: b.flags?.slice(),
+});
+
+function describe(vs: readonly number[]): string {
+  if (vs.length <= 6) return vs.join(', ');
+  return `${vs.slice(0, 3).join(', ')}, …, ${vs.slice(-2).join(', ')} (${vs.length} versions)`;
+}
+
+export type { StreamRecord };
