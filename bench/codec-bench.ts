@@ -53,7 +53,10 @@ function synthetic(n: number, s = 0): { times: BigInt64Array; values: Float64Arr
 /** The OpenPMU log: CR-separated `$KTH01,V1xx0,sec,mag,freq,angle*CS` sentences; date from the file name. */
 function pmuChannels(dir: string): { name: string; times: BigInt64Array; values: Float64Array }[] {
   const channels = ['magnitude', 'frequency', 'angle'].map((name) => ({ name, t: [] as bigint[], v: [] as number[] }));
-  for (const file of fs.readdirSync(dir).filter((f) => f.endsWith('.csv')).sort()) {
+  for (const file of fs
+    .readdirSync(dir)
+    .filter((f) => f.endsWith('.csv'))
+    .sort()) {
     const date = /^(\d{4})-(\d{2})-(\d{2})/.exec(file);
     if (!date) continue;
     const midnight = BigInt(Date.UTC(Number(date[1]), Number(date[2]) - 1, Number(date[3]))) * 1_000_000n;
@@ -108,7 +111,10 @@ function measure(dataset: string, leaves: LeafColumns[], blockPoints: number): R
     const l = leaves[i]!;
     const same =
       d.times.every((t, j) => t === l.times[j]) &&
-      Buffer.compare(Buffer.from(d.values.buffer), Buffer.from(l.values.buffer, l.values.byteOffset, l.values.byteLength)) === 0;
+      Buffer.compare(
+        Buffer.from(d.values.buffer),
+        Buffer.from(l.values.buffer, l.values.byteOffset, l.values.byteLength),
+      ) === 0;
     if (!same) throw new Error(`${dataset}: block ${i} did not round-trip`);
   }
   const bytes = encoded.reduce((s, b) => s + b.length, 0);
@@ -124,7 +130,8 @@ function measure(dataset: string, leaves: LeafColumns[], blockPoints: number): R
 
 const rows: Row[] = [];
 const syn = synthetic(POINTS);
-for (const size of [515, 1024]) rows.push(measure(`synthetic 120 Hz (${size})`, blocks(syn.times, syn.values, size), size));
+for (const size of [515, 1024])
+  rows.push(measure(`synthetic 120 Hz (${size})`, blocks(syn.times, syn.values, size), size));
 if (fs.existsSync(PMU_DIR)) {
   const pmu = pmuChannels(PMU_DIR);
   const all: LeafColumns[] = [];

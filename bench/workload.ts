@@ -62,7 +62,10 @@ export function readOpenPmu(file: string): PmuChannels {
   const m = /^(\d{4})-(\d{2})-(\d{2})/.exec(name);
   if (!m) throw new Error(`${file}: file name does not start with a date`);
   const midnight = BigInt(Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]))) * 1_000_000n;
-  const lines = fs.readFileSync(file, 'latin1').split(/\r\n?|\n/).filter((l) => l.startsWith('$'));
+  const lines = fs
+    .readFileSync(file, 'latin1')
+    .split(/\r\n?|\n/)
+    .filter((l) => l.startsWith('$'));
   const t: bigint[] = [];
   const a: number[] = [];
   const f: number[] = [];

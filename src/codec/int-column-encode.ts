@@ -17,7 +17,7 @@ import * as int64 from './int64.ts';
 const { PACK32: PACK } = bitBlock;
 const { bitScratch, storeBits } = bitPack;
 const { LINEAR: LINEAR_, PREV: PREV_, PREV2: PREV2_, STRIDE } = format;
-const { relativeScratch, residualScratch, residuals } = plans;
+const { plannedResiduals, relativeScratch, residualScratch, residuals } = plans;
 const { HI, LO, bitsOf, splitNumber } = int64;
 const TWO_32 = 4294967296;
 const INV_2_32 = 1 / 4294967296;
@@ -48,8 +48,11 @@ export function writeIntColumn(w: ByteWriter, src: Int32Array, c: number, plan: 
 /** Residuals below 2^52 in magnitude: computed in doubles; bases and widths come from the plan. */
 function writeExact(w: ByteWriter, src: Int32Array, c: number, plan: IntPlan): void {
   const m = c - 1;
-  const out = residualScratch(m);
-  residuals(relativeScratch(src, c), c, plan.predictor, plan.stride, out);
+  let out = plannedResiduals(plan);
+  if (out === null) {
+    out = residualScratch(m);
+    residuals(relativeScratch(src, c), c, plan.predictor, plan.stride, out);
+  }
   const size = 1 << plan.groupLog2;
   const { scale, groupMin, groupMax } = plan;
   const groups = groupMin.length;

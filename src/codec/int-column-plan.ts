@@ -1,9 +1,11 @@
 /**
  * Choosing how to pack an int64 column: predictor (and stride), group size and common scale.
- * Costs come from one fused pass over x(i) − x0 in doubles that tracks, per 32-value chunk, the
- * min and max residual of every candidate at once. They are exact when the column's span is below
- * 2^51 and every residual below 2^52 (the "exact" case — the only one where a scale D > 1 is
- * used), and close estimates otherwise.
+ *
+ * Candidates are first compared on a sample of up to four 32-value chunks spread over the column
+ * (all of it when it has at most four); the winner's residuals are then computed in full, with
+ * per-chunk min/max, from which the group size and the exact size follow. Residuals live in
+ * doubles as x(i) − x0 differences: exact when the column's span is below 2^51 and every residual
+ * below 2^52 (the "exact" case, the only one where a scale D > 1 is used), estimates otherwise.
  */
 import * as format from './int-column-format.ts';
 import type { Predictor } from './int-column-format.ts';
@@ -29,91 +31,93 @@ export interface IntPlan {
   /** Exact case: each group's min and max residual (the base is the min). */
   readonly groupMin: Float64Array;
   readonly groupMax: Float64Array;
+  /** Identifies the residual scratch this plan computed (see {@link plannedResiduals}). */
+  readonly token: number;
 }
 
 /**
  * Which predictors to try: 'clock' (timestamps: prev, linear, and stride at the least-squares
  * period and at the median step), 'signal' (values: prev, prev2, linear, frame of reference), or
- * one predictor (with a stride for STRIDE; omitted = guessed as for 'clock').
+ * one predictor (with a stride for STRIDE; omitted = the least-squares period).
  */
 export type IntCandidates = 'clock' | 'signal' | { readonly predictor: Predictor; readonly stride?: number | undefined };
 
 /** Group sizes the encoder tries (log2): 32 … 256 values. */
 const GROUP_CHOICES = [5, 6, 7, 8];
 const CHUNK = 32;
-const SLOTS = 4;
+const SAMPLE_CHUNKS = 4;
 const SPAN_LIMIT = TWO_52 / 2;
 
 let rel = new Float64Array(1024);
 let res = new Float64Array(1024);
-/** Chunk statistics of the candidate slots: slot s, chunk k at index s·stride + k. */
-let chunkMin = new Float64Array(SLOTS * 64);
-let chunkMax = new Float64Array(SLOTS * 64);
-let chunkStride = 64;
-const slotGcd = new Float64Array(SLOTS);
-const slotMaxAbs = new Float64Array(SLOTS);
+let chunkMin = new Float64Array(64);
+let chunkMax = new Float64Array(64);
+/** Token of the plan whose residuals are in `res`. */
+let resToken = 0;
+let lastToken = 0;
 
 /** Plan the cheapest packing of `c` int64s given as halves in `src` (an Int32Array, 2 per value). */
 export function planIntColumn(src: Int32Array, c: number, candidates: IntCandidates): IntPlan {
   const head = varintLength(approxZigzag(src[HI]!, src[LO]!));
+  const token = ++lastToken;
   if (c < 2) {
     const none = new Float64Array(0);
-    return { predictor: PREV, stride: 0, groupLog2: 5, scale: 1, exact: true, bytes: head, groupMin: none, groupMax: none };
+    return { predictor: PREV, stride: 0, groupLog2: 5, scale: 1, exact: true, bytes: head, groupMin: none, groupMax: none, token };
   }
   const m = c - 1;
   const nChunks = Math.ceil(m / CHUNK);
   if (rel.length < c) rel = new Float64Array(Math.max(c, rel.length * 2));
-  if (chunkStride < nChunks) {
-    chunkStride = nChunks * 2;
-    chunkMin = new Float64Array(SLOTS * chunkStride);
-    chunkMax = new Float64Array(SLOTS * chunkStride);
+  if (res.length < m) res = new Float64Array(Math.max(m, res.length * 2));
+  if (chunkMin.length < nChunks) {
+    chunkMin = new Float64Array(nChunks * 2);
+    chunkMax = new Float64Array(nChunks * 2);
   }
   const r = rel;
   const spanExact = relativeToFirst(src, c, r) < SPAN_LIMIT;
-  let slots: [Predictor, number][];
+  let list: [Predictor, number][];
   if (candidates === 'signal') {
-    slots = [
-      [PREV, 0],
+    list = [
       [PREV2, 0],
+      [PREV, 0],
       [LINEAR, 0],
       [STRIDE, 0],
     ];
-    fusedSignal(r, c, nChunks);
   } else if (candidates === 'clock') {
-    const [s1, s2] = spanExact ? guessStrides(r, c) : [0, 0];
-    slots = [
+    const [ls, median] = spanExact ? guessStrides(r, c) : [0, 0];
+    list = [
+      [STRIDE, ls],
+      [STRIDE, median],
       [PREV, 0],
       [LINEAR, 0],
-      [STRIDE, s1],
-      [STRIDE, s2],
     ];
-    fusedClock(r, c, nChunks, s1, s2);
   } else {
-    const stride =
-      candidates.predictor !== STRIDE ? 0 : (candidates.stride ?? (spanExact ? guessStrides(r, c)[0] : 0));
-    slots = [[candidates.predictor, stride]];
-    const out = residualScratch(m);
-    residuals(r, c, candidates.predictor, stride, out);
-    singleSlot(out, m, nChunks);
+    const p = candidates.predictor;
+    list = [[p, p !== STRIDE ? 0 : (candidates.stride ?? (spanExact ? guessStrides(r, c)[0] : 0))]];
   }
-  let best: IntPlan | null = null;
-  let bestSlot = 0;
-  for (let s = 0; s < slots.length; s++) {
-    const [predictor, stride] = slots[s]!;
-    const exact = spanExact && slotMaxAbs[s]! < TWO_52;
-    const scale = exact && slotGcd[s]! > 1 ? slotGcd[s]! : 1;
-    const fixed = head + 1 + (predictor === STRIDE ? varintLength(zigzagNumber(stride)) : 0) + varintLength(scale);
-    for (const g of GROUP_CHOICES) {
-      const bytes = fixed + groupedCost(s, m, nChunks, g, scale);
-      if (best === null || bytes < best.bytes) {
-        best = { predictor, stride, groupLog2: g, scale, exact, bytes, groupMin: rel, groupMax: rel };
-        bestSlot = s;
-      }
+  const [predictor, stride, sampleGcd] = list.length === 1 ? [...list[0]!, 0] : pickBySample(r, m, nChunks, list);
+  const out = res;
+  residuals(r, c, predictor, stride, out);
+  resToken = token;
+  const maxAbs = chunkStats(out, m, nChunks);
+  const exact = spanExact && maxAbs < TWO_52;
+  const scale = exact && sampleGcd !== 1 ? commonScale(out, m) : 1;
+  const fixed = head + 1 + (predictor === STRIDE ? varintLength(zigzagNumber(stride)) : 0) + varintLength(scale);
+  let bestG = GROUP_CHOICES[0]!;
+  let bestBytes = Number.POSITIVE_INFINITY;
+  for (const g of GROUP_CHOICES) {
+    const bytes = fixed + groupedCost(m, nChunks, g, scale);
+    if (bytes < bestBytes) {
+      bestBytes = bytes;
+      bestG = g;
     }
   }
-  if (best === null) throw new Error('planIntColumn: no candidates');
-  const [groupMin, groupMax] = groupStats(bestSlot, m, nChunks, best.groupLog2);
-  return { ...best, groupMin, groupMax };
+  const [groupMin, groupMax] = groupStats(m, nChunks, bestG);
+  return { predictor, stride, groupLog2: bestG, scale, exact, bytes: bestBytes, groupMin, groupMax, token };
+}
+
+/** The residuals `plan` computed, if the scratch still holds them (else null: recompute). */
+export function plannedResiduals(plan: IntPlan): Float64Array | null {
+  return plan.token === resToken ? res : null;
 }
 
 /** rel[i] = x(i) − x0 for i < c (exact below 2^53); returns max |rel|. */
@@ -131,9 +135,24 @@ function relativeToFirst(src: Int32Array, c: number, r: Float64Array): number {
   return hi > -lo ? hi : -lo;
 }
 
+/** x(i) − x0 for the column in `src`, into shared scratch (valid until the next call). */
+export function relativeScratch(src: Int32Array, c: number): Float64Array {
+  if (rel.length < c) rel = new Float64Array(Math.max(c, rel.length * 2));
+  relativeToFirst(src, c, rel);
+  return rel;
+}
+
+/** Shared residual scratch of at least `m` doubles (valid until the next plan). */
+export function residualScratch(m: number): Float64Array {
+  if (res.length < m) res = new Float64Array(Math.max(m, res.length * 2));
+  resToken = 0;
+  return res;
+}
+
 /**
- * Residuals r(i) = x(i) − pred(i) for i = 1…c−1 into out[i−1], from rel = x − x0. For i = 1,
- * PREV2 and LINEAR predict x0. The encoder uses this very function, so exact-case values match.
+ * Residuals r(i) = x(i) − pred(i) for i = 1…c−1 into out[i−1], from r = x − x0. For i = 1, PREV2
+ * and LINEAR predict x0. `residualAt` computes the same values one at a time, in the same order
+ * of operations, so sample and full costs agree bit for bit.
  */
 export function residuals(r: Float64Array, c: number, predictor: Predictor, stride: number, out: Float64Array): void {
   if (predictor === STRIDE) {
@@ -149,140 +168,60 @@ export function residuals(r: Float64Array, c: number, predictor: Predictor, stri
   else for (let i = 2; i < c; i++) out[i - 1] = r[i]! - r[i - 1]! - (r[i - 1]! - r[i - 2]!);
 }
 
-/** x(i) − x0 for the column in `src`, into shared scratch (valid until the next call). */
-export function relativeScratch(src: Int32Array, c: number): Float64Array {
-  if (rel.length < c) rel = new Float64Array(Math.max(c, rel.length * 2));
-  relativeToFirst(src, c, rel);
-  return rel;
+function residualAt(r: Float64Array, i: number, predictor: Predictor, stride: number): number {
+  if (predictor === STRIDE) return r[i]! - i * stride;
+  if (predictor === PREV) return r[i]! - r[i - 1]!;
+  if (i === 1) return r[1]!;
+  if (predictor === PREV2) return r[i]! - r[i - 2]!;
+  return r[i]! - r[i - 1]! - (r[i - 1]! - r[i - 2]!);
 }
 
-/** Shared residual scratch of at least `m` doubles (valid until the next call). */
-export function residualScratch(m: number): Float64Array {
-  if (res.length < m) res = new Float64Array(Math.max(m, res.length * 2));
-  return res;
+/**
+ * The candidate with the fewest bits over the sample chunks (ties: earliest in the list), and the
+ * gcd of its residuals' differences over the sample (1 means no scale is possible).
+ */
+function pickBySample(r: Float64Array, m: number, nChunks: number, list: [Predictor, number][]): [Predictor, number, number] {
+  const picks: number[] = [];
+  if (nChunks <= SAMPLE_CHUNKS) for (let k = 0; k < nChunks; k++) picks.push(k);
+  else for (let s = 0; s < SAMPLE_CHUNKS; s++) picks.push(Math.round((s * (nChunks - 1)) / (SAMPLE_CHUNKS - 1)));
+  let best = 0;
+  let bestBits = Number.POSITIVE_INFINITY;
+  let bestGcd = 1;
+  for (let q = 0; q < list.length; q++) {
+    const [predictor, stride] = list[q]!;
+    let bits = 0;
+    let g = 0;
+    const r0 = residualAt(r, 1, predictor, stride);
+    for (const k of picks) {
+      const end = Math.min(m, (k + 1) * CHUNK);
+      let lo = Number.POSITIVE_INFINITY;
+      let hi = Number.NEGATIVE_INFINITY;
+      for (let j = k * CHUNK; j < end; j++) {
+        const v = residualAt(r, j + 1, predictor, stride);
+        lo = v < lo ? v : lo;
+        hi = v > hi ? v : hi;
+        if (g !== 1 && v !== r0) g = gcd(Math.abs(v - r0), g);
+      }
+      bits += bitsOf(hi - lo) * (end - k * CHUNK);
+    }
+    // A common scale shrinks every width by about log2(D); credit it so clocks with a coarse
+    // resolution (0.1 s stamps) are judged by their real cost.
+    if (g > 1) bits -= Math.floor(Math.log2(g)) * Math.min(m, picks.length * CHUNK);
+    if (bits < bestBits) {
+      bestBits = bits;
+      best = q;
+      bestGcd = g === 0 ? 0 : g;
+    }
+  }
+  const [predictor, stride] = list[best]!;
+  return [predictor, stride, bestGcd];
 }
 
-/** Candidates prev, prev2, linear, stride 0 in one pass (slots 0–3). */
-function fusedSignal(r: Float64Array, c: number, nChunks: number): void {
-  const cs = chunkStride;
+/** Per-chunk min/max of out[0..m) into chunkMin/chunkMax; returns max |r|. */
+function chunkStats(out: Float64Array, m: number, nChunks: number): number {
   const cmin = chunkMin;
   const cmax = chunkMax;
-  const r0 = r[1]!;
-  let g0 = 0;
-  let g1 = 0;
-  let g2 = 0;
-  let g3 = 0;
-  let a = 0;
-  let b = 0;
-  for (let k = 0; k < nChunks; k++) {
-    const end = Math.min(c, (k + 1) * CHUNK + 1);
-    let n0 = Number.POSITIVE_INFINITY;
-    let n1 = n0;
-    let n2 = n0;
-    let n3 = n0;
-    let x0 = Number.NEGATIVE_INFINITY;
-    let x1 = x0;
-    let x2 = x0;
-    let x3 = x0;
-    for (let i = k * CHUNK + 1; i < end; i++) {
-      const v = r[i]!;
-      const e0 = v - b;
-      const e1 = v - a;
-      const e2 = e0 - (b - a);
-      n0 = e0 < n0 ? e0 : n0;
-      x0 = e0 > x0 ? e0 : x0;
-      n1 = e1 < n1 ? e1 : n1;
-      x1 = e1 > x1 ? e1 : x1;
-      n2 = e2 < n2 ? e2 : n2;
-      x2 = e2 > x2 ? e2 : x2;
-      n3 = v < n3 ? v : n3;
-      x3 = v > x3 ? v : x3;
-      if (g0 !== 1) g0 = gcdStep(g0, e0 - r0);
-      if (g1 !== 1) g1 = gcdStep(g1, e1 - r0);
-      if (g2 !== 1) g2 = gcdStep(g2, e2 - r0);
-      if (g3 !== 1) g3 = gcdStep(g3, v - r0);
-      a = b;
-      b = v;
-    }
-    cmin[k] = n0;
-    cmax[k] = x0;
-    cmin[cs + k] = n1;
-    cmax[cs + k] = x1;
-    cmin[2 * cs + k] = n2;
-    cmax[2 * cs + k] = x2;
-    cmin[3 * cs + k] = n3;
-    cmax[3 * cs + k] = x3;
-  }
-  slotGcd[0] = g0;
-  slotGcd[1] = g1;
-  slotGcd[2] = g2;
-  slotGcd[3] = g3;
-  finishMaxAbs(nChunks);
-}
-
-/** Candidates prev, linear, stride s1, stride s2 in one pass (slots 0–3). */
-function fusedClock(r: Float64Array, c: number, nChunks: number, s1: number, s2: number): void {
-  const cs = chunkStride;
-  const cmin = chunkMin;
-  const cmax = chunkMax;
-  const r0 = r[1]!;
-  let g0 = 0;
-  let g1 = 0;
-  let g2 = 0;
-  let g3 = 0;
-  let a = 0;
-  let b = 0;
-  for (let k = 0; k < nChunks; k++) {
-    const end = Math.min(c, (k + 1) * CHUNK + 1);
-    let n0 = Number.POSITIVE_INFINITY;
-    let n1 = n0;
-    let n2 = n0;
-    let n3 = n0;
-    let x0 = Number.NEGATIVE_INFINITY;
-    let x1 = x0;
-    let x2 = x0;
-    let x3 = x0;
-    for (let i = k * CHUNK + 1; i < end; i++) {
-      const v = r[i]!;
-      const e0 = v - b;
-      const e1 = e0 - (b - a);
-      const e2 = v - i * s1;
-      const e3 = v - i * s2;
-      n0 = e0 < n0 ? e0 : n0;
-      x0 = e0 > x0 ? e0 : x0;
-      n1 = e1 < n1 ? e1 : n1;
-      x1 = e1 > x1 ? e1 : x1;
-      n2 = e2 < n2 ? e2 : n2;
-      x2 = e2 > x2 ? e2 : x2;
-      n3 = e3 < n3 ? e3 : n3;
-      x3 = e3 > x3 ? e3 : x3;
-      if (g0 !== 1) g0 = gcdStep(g0, e0 - r0);
-      if (g1 !== 1) g1 = gcdStep(g1, e1 - r0);
-      if (g2 !== 1) g2 = gcdStep(g2, e2 - (r0 - s1));
-      if (g3 !== 1) g3 = gcdStep(g3, e3 - (r0 - s2));
-      a = b;
-      b = v;
-    }
-    cmin[k] = n0;
-    cmax[k] = x0;
-    cmin[cs + k] = n1;
-    cmax[cs + k] = x1;
-    cmin[2 * cs + k] = n2;
-    cmax[2 * cs + k] = x2;
-    cmin[3 * cs + k] = n3;
-    cmax[3 * cs + k] = x3;
-  }
-  slotGcd[0] = g0;
-  slotGcd[1] = g1;
-  slotGcd[2] = g2;
-  slotGcd[3] = g3;
-  finishMaxAbs(nChunks);
-}
-
-/** One candidate whose residuals are already in out[0..m) (slot 0). */
-function singleSlot(out: Float64Array, m: number, nChunks: number): void {
-  const r0 = out[0]!;
-  let g = 0;
+  let abs = 0;
   for (let k = 0; k < nChunks; k++) {
     const end = Math.min(m, (k + 1) * CHUNK);
     let lo = Number.POSITIVE_INFINITY;
@@ -291,42 +230,40 @@ function singleSlot(out: Float64Array, m: number, nChunks: number): void {
       const v = out[j]!;
       lo = v < lo ? v : lo;
       hi = v > hi ? v : hi;
-      if (g !== 1) g = gcdStep(g, v - r0);
     }
-    chunkMin[k] = lo;
-    chunkMax[k] = hi;
+    cmin[k] = lo;
+    cmax[k] = hi;
+    abs = Math.max(abs, -lo, hi);
   }
-  slotGcd[0] = g;
-  finishMaxAbs(nChunks);
+  return abs;
 }
 
-function gcdStep(g: number, d: number): number {
-  return d === 0 ? g : gcd(d < 0 ? -d : d, g);
-}
-
-function finishMaxAbs(nChunks: number): void {
-  for (let s = 0; s < SLOTS; s++) {
-    let abs = 0;
-    for (let k = 0; k < nChunks; k++) {
-      abs = Math.max(abs, -chunkMin[s * chunkStride + k]!, chunkMax[s * chunkStride + k]!);
+/** The largest D with every r(j) ≡ r(0) (mod D); 1 when none helps. Exact residuals only. */
+function commonScale(out: Float64Array, m: number): number {
+  const r0 = out[0]!;
+  let g = 0;
+  for (let j = 1; j < m; j++) {
+    const d = out[j]! - r0;
+    if (d !== 0) {
+      g = gcd(d < 0 ? -d : d, g);
+      if (g === 1) return 1;
     }
-    slotMaxAbs[s] = abs;
   }
+  return g === 0 ? 1 : g;
 }
 
-/** Bytes of group headers plus bit stream of slot `s` in groups of 2^g. */
-function groupedCost(s: number, m: number, nChunks: number, g: number, scale: number): number {
+/** Bytes of group headers plus bit stream in groups of 2^g, from the chunk statistics. */
+function groupedCost(m: number, nChunks: number, g: number, scale: number): number {
   const per = (1 << g) / CHUNK;
-  const off = s * chunkStride;
   let header = 0;
   let bits = 0;
   for (let k = 0; k < nChunks; k += per) {
-    let lo = chunkMin[off + k]!;
-    let hi = chunkMax[off + k]!;
+    let lo = chunkMin[k]!;
+    let hi = chunkMax[k]!;
     const end = Math.min(nChunks, k + per);
     for (let j = k + 1; j < end; j++) {
-      lo = Math.min(lo, chunkMin[off + j]!);
-      hi = Math.max(hi, chunkMax[off + j]!);
+      lo = Math.min(lo, chunkMin[j]!);
+      hi = Math.max(hi, chunkMax[j]!);
     }
     header += 1 + varintLength(zigzagNumber(lo));
     bits += bitsOf((hi - lo) / scale) * Math.min(m - k * CHUNK, per * CHUNK);
@@ -334,20 +271,19 @@ function groupedCost(s: number, m: number, nChunks: number, g: number, scale: nu
   return header + Math.ceil(bits / 8);
 }
 
-/** Min and max residual of each group of 2^g for slot `s`. */
-function groupStats(s: number, m: number, nChunks: number, g: number): [Float64Array, Float64Array] {
+/** Min and max residual of each group of 2^g. */
+function groupStats(m: number, nChunks: number, g: number): [Float64Array, Float64Array] {
   const per = (1 << g) / CHUNK;
   const groups = Math.ceil(m / (1 << g));
   const gmin = new Float64Array(groups);
   const gmax = new Float64Array(groups);
-  const off = s * chunkStride;
   for (let k = 0, q = 0; k < nChunks; k += per, q++) {
-    let lo = chunkMin[off + k]!;
-    let hi = chunkMax[off + k]!;
+    let lo = chunkMin[k]!;
+    let hi = chunkMax[k]!;
     const end = Math.min(nChunks, k + per);
     for (let j = k + 1; j < end; j++) {
-      lo = Math.min(lo, chunkMin[off + j]!);
-      hi = Math.max(hi, chunkMax[off + j]!);
+      lo = Math.min(lo, chunkMin[j]!);
+      hi = Math.max(hi, chunkMax[j]!);
     }
     gmin[q] = lo;
     gmax[q] = hi;

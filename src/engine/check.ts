@@ -96,7 +96,9 @@ async function verify(
       if (pw <= MIN_NODE_PW) problem(`core node at ${ref.addr} at width 2^${pw} is below the minimum`);
       const node = await engine.tree.core(ref);
       if (node.start !== start || node.childPw !== pw - 6) {
-        problem(`core node at ${ref.addr} says start ${node.start}/childPw ${node.childPw}, expected ${start}/${pw - 6}`);
+        problem(
+          `core node at ${ref.addr} says start ${node.start}/childPw ${node.childPw}, expected ${start}/${pw - 6}`,
+        );
       }
       for (let i = 0; i < FANOUT; i++) {
         const child = slotRef(node, i);
@@ -113,11 +115,15 @@ async function verify(
   const scale = Math.max(Math.abs(actual.min), Math.abs(actual.max));
   if (actual.count !== ref.count) problem(`node at ${ref.addr}: slot count ${ref.count}, recomputed ${actual.count}`);
   else if (actual.count > 0) {
-    if (!Object.is(actual.min, ref.min) && !(actual.min === ref.min)) problem(`node at ${ref.addr}: min ${ref.min} ≠ ${actual.min}`);
-    if (!(actual.max === ref.max) && !Object.is(actual.max, ref.max)) problem(`node at ${ref.addr}: max ${ref.max} ≠ ${actual.max}`);
-    if (!close(actual.mean, ref.mean, scale)) problem(`node at ${ref.addr}: mean ${ref.mean} ≠ recomputed ${actual.mean}`);
+    if (!Object.is(actual.min, ref.min) && !(actual.min === ref.min))
+      problem(`node at ${ref.addr}: min ${ref.min} ≠ ${actual.min}`);
+    if (!(actual.max === ref.max) && !Object.is(actual.max, ref.max))
+      problem(`node at ${ref.addr}: max ${ref.max} ≠ ${actual.max}`);
+    if (!close(actual.mean, ref.mean, scale))
+      problem(`node at ${ref.addr}: mean ${ref.mean} ≠ recomputed ${actual.mean}`);
     const sd1 = Math.sqrt(Math.max(0, ref.m2) / ref.count);
-    if (!close(actual.stddev(), sd1, scale)) problem(`node at ${ref.addr}: stddev ${sd1} ≠ recomputed ${actual.stddev()}`);
+    if (!close(actual.stddev(), sd1, scale))
+      problem(`node at ${ref.addr}: stddev ${sd1} ≠ recomputed ${actual.stddev()}`);
   }
   return actual;
 }

@@ -6,11 +6,11 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { mulberry32, randomOps } from '../../test/model/random-ops.ts';
+import { assertPointsEqual, assertStatsEqual, ReferenceStream } from '../../test/model/reference-stream.ts';
 import { isDbError } from '../core/errors.ts';
 import type { StreamId } from '../core/types.ts';
 import { MemoryEnv } from '../storage/index.ts';
-import { randomOps, mulberry32 } from '../../test/model/random-ops.ts';
-import { assertPointsEqual, assertStatsEqual, ReferenceStream } from '../../test/model/reference-stream.ts';
 import { checkEngine } from './check.ts';
 import { Engine, type EngineOptions } from './engine.ts';
 import { openEngineStorage } from './open-dir.ts';

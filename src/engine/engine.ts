@@ -28,7 +28,6 @@ import {
 import type { NodeRef } from './node-ref.ts';
 import { concat, isSorted, type PointBatch, sortStable } from './point-batch.ts';
 import { type PendingOp, StreamState } from './stream-state.ts';
-import { TreeStore, type TreeStoreOptions } from './tree-store.ts';
 import {
   alignedWindows,
   changedRanges,
@@ -37,6 +36,7 @@ import {
   rawValues,
   windows as windowQuery,
 } from './tree-query.ts';
+import { TreeStore, type TreeStoreOptions } from './tree-store.ts';
 import { deleteRange, insertBatch } from './tree-update.ts';
 import { checkBatch, checkPointWidth, checkPolicy, checkRange, checkTime, checkWidth } from './validate.ts';
 import { decodeWalInsert, encodeWalInsert } from './wal-record.ts';
@@ -221,14 +221,30 @@ export class Engine {
     this.counters.pointsInserted += n;
     if (n >= this.directInsertPoints) {
       return new Promise<Version>((resolve, reject) => {
-        s.ops.push({ kind: 'insert', seq: s.nextSeq++, batch: sorted, policy, lsn: null, waiter: { resolve, reject }, at: this.now() });
+        s.ops.push({
+          kind: 'insert',
+          seq: s.nextSeq++,
+          batch: sorted,
+          policy,
+          lsn: null,
+          waiter: { resolve, reject },
+          at: this.now(),
+        });
         s.bufferedPoints += n;
         this.commit(s).catch(() => undefined);
       });
     }
     const wal = this.storage.wal;
     const lsn = wal.append(encodeWalInsert({ stream: id, policy, batch: sorted }));
-    const op: PendingOp = { kind: 'insert', seq: s.nextSeq++, batch: sorted, policy, lsn, waiter: null, at: this.now() };
+    const op: PendingOp = {
+      kind: 'insert',
+      seq: s.nextSeq++,
+      batch: sorted,
+      policy,
+      lsn,
+      waiter: null,
+      at: this.now(),
+    };
     s.ops.push(op);
     s.bufferedPoints += n;
     this.counters.walRecords++;
@@ -397,7 +413,10 @@ export class Engine {
     }
     const v = s.find(version);
     if (!v) {
-      throw new DbError(450, `version ${version} of stream ${id} is not available (retained: ${describe(s.versions.map((x) => x.version))})`);
+      throw new DbError(
+        450,
+        `version ${version} of stream ${id} is not available (retained: ${describe(s.versions.map((x) => x.version))})`,
+      );
     }
     return { root: v.root, version: v.version };
   }
@@ -410,23 +429,44 @@ export class Engine {
   }
 
   /** Raw points in [start, end) as one batch (copied). */
-  async valuesArray(id: StreamId, start: bigint, end: bigint, version: number = LATEST): Promise<PointBatch & { version: Version }> {
+  async valuesArray(
+    id: StreamId,
+    start: bigint,
+    end: bigint,
+    version: number = LATEST,
+  ): Promise<PointBatch & { version: Version }> {
     checkRange(start, end);
     const r = await this.resolve(id, version);
     const parts: PointBatch[] = [];
     for await (const p of rawValues(this.tree, r.root, start, end)) parts.push(p);
     const all = parts.length === 1 ? copyBatch(parts[0]!) : concat(parts);
-    return { ...(parts.length === 0 ? { times: new BigInt64Array(0), values: new Float64Array(0) } : all), version: r.version };
+    return {
+      ...(parts.length === 0 ? { times: new BigInt64Array(0), values: new Float64Array(0) } : all),
+      version: r.version,
+    };
   }
 
-  async alignedWindows(id: StreamId, start: bigint, end: bigint, pw: number, version: number = LATEST): Promise<{ windows: StatPoint[]; version: Version }> {
+  async alignedWindows(
+    id: StreamId,
+    start: bigint,
+    end: bigint,
+    pw: number,
+    version: number = LATEST,
+  ): Promise<{ windows: StatPoint[]; version: Version }> {
     checkRange(start, end);
     checkPointWidth(pw);
     const r = await this.resolve(id, version);
     return { windows: await alignedWindows(this.tree, r.root, start, end, pw), version: r.version };
   }
 
-  async windows(id: StreamId, start: bigint, end: bigint, width: bigint, depth = 0, version: number = LATEST): Promise<{ windows: StatPoint[]; version: Version }> {
+  async windows(
+    id: StreamId,
+    start: bigint,
+    end: bigint,
+    width: bigint,
+    depth = 0,
+    version: number = LATEST,
+  ): Promise<{ windows: StatPoint[]; version: Version }> {
     checkRange(start, end);
     checkWidth(width, depth);
     const r = await this.resolve(id, version);
@@ -434,7 +474,12 @@ export class Engine {
   }
 
   /** Forward: first point with t ≥ time; backward: last point with t < time. 401 if none. */
-  async nearest(id: StreamId, time: bigint, backward: boolean, version: number = LATEST): Promise<{ time: bigint; value: number; version: Version }> {
+  async nearest(
+    id: StreamId,
+    time: bigint,
+    backward: boolean,
+    version: number = LATEST,
+  ): Promise<{ time: bigint; value: number; version: Version }> {
     checkTime(time);
     const r = await this.resolve(id, version);
     const p = await nearestPoint(this.tree, r.root, time, backward);
@@ -442,14 +487,24 @@ export class Engine {
     return { ...p, version: r.version };
   }
 
-  async count(id: StreamId, start: bigint, end: bigint, version: number = LATEST): Promise<{ count: number; version: Version }> {
+  async count(
+    id: StreamId,
+    start: bigint,
+    end: bigint,
+    version: number = LATEST,
+  ): Promise<{ count: number; version: Version }> {
     checkRange(start, end);
     const r = await this.resolve(id, version);
     return { count: await countRange(this.tree, r.root, start, end), version: r.version };
   }
 
   /** Ranges changed between two versions (from exclusive; to 0 = latest), at 2^resolution granularity. */
-  async changes(id: StreamId, fromVersion: number, toVersion: number, resolution: number): Promise<{ ranges: { start: bigint; end: bigint }[]; version: Version }> {
+  async changes(
+    id: StreamId,
+    fromVersion: number,
+    toVersion: number,
+    resolution: number,
+  ): Promise<{ ranges: { start: bigint; end: bigint }[]; version: Version }> {
     checkPointWidth(resolution);
     const to = await this.resolve(id, toVersion);
     const fromV = fromVersion === 0 ? 1 : fromVersion;
@@ -505,7 +560,9 @@ export class Engine {
       await m.roll();
       const start = m.nextLsn;
       for (const s of this.streams.values()) {
-        m.append(encodeRecord(stateRecord({ id: s.id, options: s.options, versions: s.versions, walBound: s.walBound })));
+        m.append(
+          encodeRecord(stateRecord({ id: s.id, options: s.options, versions: s.versions, walBound: s.walBound })),
+        );
       }
       await m.sync();
       await m.truncateBefore(start);

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { MERGE_POLICIES, type MergePolicy } from '../core/types.ts';
 import { ReferenceStream, type RefPoint } from '../../test/model/reference-stream.ts';
+import { MERGE_POLICIES, type MergePolicy } from '../core/types.ts';
 import { deleteRange, isSorted, mergePoints, type PointBatch, sortStable } from './point-batch.ts';
 
 const toBatch = (pts: readonly RefPoint[]): PointBatch => ({
@@ -18,7 +18,14 @@ const arbPoints = fc.array(
 
 describe('point batches', () => {
   it('stable sort keeps arrival order within equal times', () => {
-    const b = sortStable(toBatch([{ t: 5n, v: 1 }, { t: 3n, v: 2 }, { t: 5n, v: 3 }, { t: 3n, v: 4 }]));
+    const b = sortStable(
+      toBatch([
+        { t: 5n, v: 1 },
+        { t: 3n, v: 2 },
+        { t: 5n, v: 3 },
+        { t: 3n, v: 4 },
+      ]),
+    );
     assert.deepEqual(toPoints(b), [
       { t: 3n, v: 2 },
       { t: 3n, v: 4 },
@@ -43,7 +50,12 @@ describe('point batches', () => {
   });
 
   it('the guide example: one batch with time 110 twice keeps 2, 2, 1, 1 points', () => {
-    const batch = sortStable(toBatch([{ t: 110n, v: 2 }, { t: 110n, v: 3 }]));
+    const batch = sortStable(
+      toBatch([
+        { t: 110n, v: 2 },
+        { t: 110n, v: 3 },
+      ]),
+    );
     const empty = toBatch([]);
     assert.equal(mergePoints(empty, batch, 'never').times.length, 2);
     assert.equal(mergePoints(empty, batch, 'equal').times.length, 2);

@@ -8,7 +8,15 @@ import { emptyCoreNode } from '../codec/types.ts';
 import type { MergePolicy } from '../core/types.ts';
 import { FANOUT, FANOUT_BITS, mustSplit, ROOT_PW, ROOT_START, slotStart } from './geometry.ts';
 import { type NodeRef, nodeSummary, setSlot, slotRef, summarize } from './node-ref.ts';
-import { concat, EMPTY_BATCH, lowerBound, mergePoints, type PointBatch, deleteRange as removeRange, slice } from './point-batch.ts';
+import {
+  concat,
+  EMPTY_BATCH,
+  lowerBound,
+  mergePoints,
+  type PointBatch,
+  deleteRange as removeRange,
+  slice,
+} from './point-batch.ts';
 import type { TreeStore } from './tree-store.ts';
 
 /** Build the canonical subtree of width 2^pw at `start` holding `points` (sorted). */
@@ -91,7 +99,12 @@ async function update(
 }
 
 /** Delete points with start ≤ t < end. */
-export function deleteRange(store: TreeStore, root: NodeRef | null, start: bigint, end: bigint): Promise<NodeRef | null> {
+export function deleteRange(
+  store: TreeStore,
+  root: NodeRef | null,
+  start: bigint,
+  end: bigint,
+): Promise<NodeRef | null> {
   return del(store, root, ROOT_START, ROOT_PW, start, end);
 }
 
@@ -156,4 +169,3 @@ function cloneCore(n: ReturnType<typeof emptyCoreNode>): ReturnType<typeof empty
     m2: n.m2.slice(),
   };
 }
-

@@ -35,7 +35,8 @@ export function checkBatch(b: PointBatch, opts: { allowNonFinite: boolean; maxPo
   if (b.values.length !== n) throw new DbError(438, `${n} times but ${b.values.length} values`);
   if (b.flags && b.flags.length !== n) throw new DbError(438, `${n} times but ${b.flags.length} flags`);
   if (n === 0) throw new DbError(438, 'insert of an empty batch');
-  if (n > opts.maxPoints) throw new DbError(414, `insert of ${n} points exceeds the limit of ${opts.maxPoints} per call`);
+  if (n > opts.maxPoints)
+    throw new DbError(414, `insert of ${n} points exceeds the limit of ${opts.maxPoints} per call`);
   for (let i = 0; i < n; i++) {
     const t = b.times[i]!;
     if (t < MIN_TIME || t >= MAX_INSERT_TIME) {

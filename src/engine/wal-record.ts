@@ -52,7 +52,8 @@ export function decodeWalInsert(payload: Uint8Array, where: string): WalInsert {
   const dv = new DataView(payload.buffer, payload.byteOffset, payload.byteLength);
   const n = dv.getUint32(20, true);
   const need = HEADER + n * 16 + (hasFlags ? n * 4 : 0);
-  if (payload.length !== need) throw new DbError(500, `WAL record ${where}: length ${payload.length}, expected ${need}`);
+  if (payload.length !== need)
+    throw new DbError(500, `WAL record ${where}: length ${payload.length}, expected ${need}`);
   const body = payload.slice(HEADER); // aligned copy
   const times = new BigInt64Array(body.buffer, 0, n);
   const values = new Float64Array(body.buffer, n * 8, n);

@@ -1,0 +1,131 @@
+/**
+ * The SIGKILL loop: start the ingesting child, kill it at a random moment, reopen the data
+ * directory, and prove that every acknowledged batch is present exactly once (count and values of
+ * its time range) and that the verifier is clean. Repeat.
+ *
+ *   npm run crashloop -- --cycles 100 [--dir /tmp/x] [--min-ms 50] [--max-ms 1500]
+ */
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { checkEngine } from '../../src/engine/check.ts';
+import { openEngineDir } from '../../src/engine/open-dir.ts';
+import { firstTime, streamOf, WRITERS } from './ingest-child-shared.ts';
+
+export interface LoopResult {
+  cycles: number;
+  batchesVerified: number;
+  pointsVerified: number;
+  lost: number;
+  duplicated: number;
+  problems: string[];
+}
+
+const CHILD = path.join(path.dirname(fileURLToPath(import.meta.url)), 'ingest-child.ts');
+
+/** Run `cycles` kill/verify cycles in `dir`. Calls `progress` after each. */
+export async function killLoop(opts: {
+  cycles: number;
+  dir?: string;
+  minMs?: number;
+  maxMs?: number;
+  progress?: (c: number, r: LoopResult) => void;
+}): Promise<LoopResult> {
+  const dir = opts.dir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'arbor-killloop-'));
+  const minMs = opts.minMs ?? 50;
+  const maxMs = opts.maxMs ?? 1500;
+  const res: LoopResult = { cycles: 0, batchesVerified: 0, pointsVerified: 0, lost: 0, duplicated: 0, problems: [] };
+  const acked: { c: number; w: number; k: number; n: number }[] = [];
+  for (let c = 0; c < opts.cycles; c++) {
+    const child = spawn(process.execPath, ['--import', 'tsx', CHILD, dir, String(c)], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let buf = '';
+    let ready = false;
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+    });
+    child.stdout.on('data', (d: Buffer) => {
+      buf += d.toString();
+      let nl = buf.indexOf('\n');
+      while (nl >= 0) {
+        const line = buf.slice(0, nl);
+        buf = buf.slice(nl + 1);
+        if (line === 'ready') ready = true;
+        const m = /^ack (\d+) (\d+) (\d+)$/.exec(line);
+        if (m) acked.push({ c, w: Number(m[1]), k: Number(m[2]), n: Number(m[3]) });
+        nl = buf.indexOf('\n');
+      }
+    });
+    const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+    const deadline = Date.now() + 30_000;
+    while (!ready && Date.now() < deadline && child.exitCode === null) await sleep(10);
+    if (!ready) {
+      child.kill('SIGKILL');
+      await exited;
+      throw new Error(`cycle ${c}: the child did not start: ${stderr.slice(-2000)}`);
+    }
+    await sleep(minMs + Math.random() * (maxMs - minMs));
+    child.kill('SIGKILL');
+    await exited;
+    // Verify everything acknowledged so far, in every cycle.
+    const engine = await openEngineDir(dir, { background: false });
+    try {
+      for (const a of acked) {
+        const t0 = firstTime(a.c, a.k);
+        const got = await engine.valuesArray(streamOf(a.w), t0, t0 + BigInt(a.n) * 1000n);
+        if (got.times.length < a.n) res.lost += a.n - got.times.length;
+        if (got.times.length > a.n) res.duplicated += got.times.length - a.n;
+        for (let i = 0; i < Math.min(a.n, got.times.length); i++) {
+          const want = ((a.k * 1_000_003 + i) % 1_000_000) + a.w / 10;
+          if (got.times[i] !== t0 + BigInt(i) * 1000n || got.values[i] !== want) {
+            res.problems.push(`cycle ${a.c} writer ${a.w} batch ${a.k} point ${i}: wrong point`);
+            break;
+          }
+        }
+      }
+      if (c === opts.cycles - 1 || c % 5 === 4) {
+        const report = await checkEngine(engine);
+        for (const p of report.problems) res.problems.push(`check: ${p.stream} v${p.version}: ${p.what}`);
+      }
+    } finally {
+      await engine.close();
+    }
+    res.cycles = c + 1;
+    res.batchesVerified = acked.length;
+    res.pointsVerified = acked.reduce((s, a) => s + a.n, 0);
+    opts.progress?.(c, res);
+    if (res.lost || res.duplicated || res.problems.length) break;
+  }
+  if (!opts.dir) fs.rmSync(dir, { recursive: true, force: true });
+  return res;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === path.resolve(process.argv[1])) {
+  const arg = (k: string, d: number): number => {
+    const i = process.argv.indexOf(k);
+    return i >= 0 ? Number(process.argv[i + 1]) : d;
+  };
+  const dirIdx = process.argv.indexOf('--dir');
+  const started = Date.now();
+  const r = await killLoop({
+    cycles: arg('--cycles', 100),
+    ...(dirIdx >= 0 ? { dir: process.argv[dirIdx + 1]! } : {}),
+    minMs: arg('--min-ms', 50),
+    maxMs: arg('--max-ms', 1500),
+    progress: (c, s) =>
+      process.stderr.write(
+        `\rcycle ${c + 1}: ${s.batchesVerified} batches, ${s.pointsVerified} points verified, lost ${s.lost}, duplicated ${s.duplicated}   `,
+      ),
+  });
+  process.stderr.write('\n');
+  console.log(
+    JSON.stringify({ ...r, seconds: Math.round((Date.now() - started) / 1000), load: os.loadavg() }, null, 2),
+  );
+  process.exit(r.lost || r.duplicated || r.problems.length ? 1 : 0);
+}
