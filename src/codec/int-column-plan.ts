@@ -47,6 +47,8 @@ const GROUP_CHOICES = [5, 6, 7, 8];
 const CHUNK = 32;
 const SAMPLE_CHUNKS = 4;
 const SPAN_LIMIT = TWO_52 / 2;
+const sampleRange = new Float64Array(SAMPLE_CHUNKS);
+const sampleScratch = new Float64Array(CHUNK);
 
 let rel = new Float64Array(1024);
 let res = new Float64Array(1024);
@@ -94,13 +96,12 @@ export function planIntColumn(src: Int32Array, c: number, candidates: IntCandida
     const p = candidates.predictor;
     list = [[p, p !== STRIDE ? 0 : (candidates.stride ?? (spanExact ? guessStrides(r, c)[0] : 0))]];
   }
-  const [predictor, stride, sampleGcd] = list.length === 1 ? [...list[0]!, 0] : pickBySample(r, m, nChunks, list);
+  const [predictor, stride] = list.length === 1 ? list[0]! : pickBySample(r, m, nChunks, list);
   const out = res;
-  residuals(r, c, predictor, stride, out);
+  const maxAbs = residualsWithStats(r, c, predictor, stride, out, nChunks);
   resToken = token;
-  const maxAbs = chunkStats(out, m, nChunks);
   const exact = spanExact && maxAbs < TWO_52;
-  const scale = exact && sampleGcd !== 1 ? commonScale(out, m) : 1;
+  const scale = exact ? commonScale(out, m) : 1;
   const fixed = head + 1 + (predictor === STRIDE ? varintLength(zigzagNumber(stride)) : 0) + varintLength(scale);
   let bestG = GROUP_CHOICES[0]!;
   let bestBytes = Number.POSITIVE_INFINITY;
@@ -176,60 +177,104 @@ function residualAt(r: Float64Array, i: number, predictor: Predictor, stride: nu
   return r[i]! - r[i - 1]! - (r[i - 1]! - r[i - 2]!);
 }
 
+/** Residuals r(i) for i = from … from+n−1 into tmp[0 … n), as `residuals` computes them. */
+function residualRun(r: Float64Array, from: number, n: number, predictor: Predictor, stride: number, tmp: Float64Array): void {
+  let i = from;
+  if (i === 1 && predictor !== STRIDE) tmp[0] = r[1]!;
+  else tmp[0] = residualAt(r, i, predictor, stride);
+  i++;
+  const end = from + n;
+  if (predictor === STRIDE) for (; i < end; i++) tmp[i - from] = r[i]! - i * stride;
+  else if (predictor === PREV) for (; i < end; i++) tmp[i - from] = r[i]! - r[i - 1]!;
+  else if (predictor === PREV2) for (; i < end; i++) tmp[i - from] = r[i]! - r[i - 2]!;
+  else for (; i < end; i++) tmp[i - from] = r[i]! - r[i - 1]! - (r[i - 1]! - r[i - 2]!);
+}
+
 /**
- * The candidate with the fewest bits over the sample chunks (ties: earliest in the list), and the
- * gcd of its residuals' differences over the sample (1 means no scale is possible).
+ * The candidate with the fewest bits over the sample chunks (ties: earliest in the list). Only the
+ * power-of-two part of a common scale is counted here: a full gcd costs ~0.5 µs of double
+ * modulos per candidate, so it is computed for the winner alone.
  */
-function pickBySample(r: Float64Array, m: number, nChunks: number, list: [Predictor, number][]): [Predictor, number, number] {
+function pickBySample(r: Float64Array, m: number, nChunks: number, list: [Predictor, number][]): [Predictor, number] {
   const picks: number[] = [];
   if (nChunks <= SAMPLE_CHUNKS) for (let k = 0; k < nChunks; k++) picks.push(k);
   else for (let s = 0; s < SAMPLE_CHUNKS; s++) picks.push(Math.round((s * (nChunks - 1)) / (SAMPLE_CHUNKS - 1)));
   let best = 0;
   let bestBits = Number.POSITIVE_INFINITY;
-  let bestGcd = 1;
   for (let q = 0; q < list.length; q++) {
     const [predictor, stride] = list[q]!;
-    let bits = 0;
-    let g = 0;
+    // Powers of two common to every residual's offset from the first (a coarse clock, float32
+    // values) shrink widths: count them, cheaply, from the OR of the offsets' two halves.
     const r0 = residualAt(r, 1, predictor, stride);
-    for (const k of picks) {
-      const end = Math.min(m, (k + 1) * CHUNK);
+    let orLo = 0;
+    let orHi = 0;
+    const tmp = sampleScratch;
+    for (let s = 0; s < picks.length; s++) {
+      const k = picks[s]!;
+      const from = k * CHUNK + 1;
+      const n = Math.min(m + 1, from + CHUNK) - from;
+      residualRun(r, from, n, predictor, stride, tmp);
       let lo = Number.POSITIVE_INFINITY;
       let hi = Number.NEGATIVE_INFINITY;
-      for (let j = k * CHUNK; j < end; j++) {
-        const v = residualAt(r, j + 1, predictor, stride);
+      for (let j = 0; j < n; j++) {
+        const v = tmp[j]!;
         lo = v < lo ? v : lo;
         hi = v > hi ? v : hi;
-        if (g !== 1 && v !== r0) g = gcd(Math.abs(v - r0), g);
+        const d = Math.abs(v - r0);
+        orLo |= d >>> 0;
+        orHi |= (d / TWO_32) >>> 0;
       }
-      bits += bitsOf(hi - lo) * (end - k * CHUNK);
+      sampleRange[s] = hi - lo;
     }
-    // A common scale shrinks every width by about log2(D); credit it so clocks with a coarse
-    // resolution (0.1 s stamps) are judged by their real cost.
-    if (g > 1) bits -= Math.floor(Math.log2(g)) * Math.min(m, picks.length * CHUNK);
+    const tz = orLo !== 0 ? ctz(orLo) : orHi !== 0 ? 32 + ctz(orHi) : 0;
+    const unit = 2 ** tz;
+    let bits = 0;
+    for (let s = 0; s < picks.length; s++) {
+      const k = picks[s]!;
+      bits += bitsOf(sampleRange[s]! / unit) * (Math.min(m, (k + 1) * CHUNK) - k * CHUNK);
+    }
     if (bits < bestBits) {
       bestBits = bits;
       best = q;
-      bestGcd = g === 0 ? 0 : g;
     }
   }
-  const [predictor, stride] = list[best]!;
-  return [predictor, stride, bestGcd];
+  return list[best]!;
 }
 
-/** Per-chunk min/max of out[0..m) into chunkMin/chunkMax; returns max |r|. */
-function chunkStats(out: Float64Array, m: number, nChunks: number): number {
+/**
+ * `residuals` plus per-chunk min/max (into chunkMin/chunkMax) in one pass; returns max |r|.
+ * Same arithmetic as `residuals`, operation for operation.
+ */
+function residualsWithStats(r: Float64Array, c: number, predictor: Predictor, stride: number, out: Float64Array, nChunks: number): number {
   const cmin = chunkMin;
   const cmax = chunkMax;
   let abs = 0;
   for (let k = 0; k < nChunks; k++) {
-    const end = Math.min(m, (k + 1) * CHUNK);
+    const from = k * CHUNK + 1;
+    const end = Math.min(c, from + CHUNK);
     let lo = Number.POSITIVE_INFINITY;
     let hi = Number.NEGATIVE_INFINITY;
-    for (let j = k * CHUNK; j < end; j++) {
-      const v = out[j]!;
-      lo = v < lo ? v : lo;
-      hi = v > hi ? v : hi;
+    if (predictor === STRIDE) {
+      for (let i = from; i < end; i++) {
+        const v = r[i]! - i * stride;
+        out[i - 1] = v;
+        lo = v < lo ? v : lo;
+        hi = v > hi ? v : hi;
+      }
+    } else if (predictor === PREV) {
+      for (let i = from; i < end; i++) {
+        const v = r[i]! - r[i - 1]!;
+        out[i - 1] = v;
+        lo = v < lo ? v : lo;
+        hi = v > hi ? v : hi;
+      }
+    } else {
+      for (let i = from; i < end; i++) {
+        const v = i === 1 ? r[1]! : predictor === PREV2 ? r[i]! - r[i - 2]! : r[i]! - r[i - 1]! - (r[i - 1]! - r[i - 2]!);
+        out[i - 1] = v;
+        lo = v < lo ? v : lo;
+        hi = v > hi ? v : hi;
+      }
     }
     cmin[k] = lo;
     cmax[k] = hi;
@@ -313,6 +358,11 @@ function guessStrides(r: Float64Array, c: number): [number, number] {
   const ok = (s: number): boolean => Number.isSafeInteger(s) && Math.abs(s) < TWO_52;
   const a = ok(ls) ? ls : 0;
   return [a, ok(median) ? median : a];
+}
+
+/** Count of trailing zero bits of a non-zero int32. */
+function ctz(x: number): number {
+  return 31 - Math.clz32(x & -x);
 }
 
 /** Zigzag of an int64 (halves) as an approximate double, for size estimates. */

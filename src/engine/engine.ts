@@ -38,6 +38,13 @@ import {
 } from './tree-query.ts';
 import { TreeStore, type TreeStoreOptions } from './tree-store.ts';
 import { deleteRange, insertBatch } from './tree-update.ts';
+import {
+  type CompactionReport,
+  markLive,
+  type RetentionPolicy,
+  relocate,
+  versionsToKeep,
+} from './compaction.ts';
 import { checkBatch, checkPointWidth, checkPolicy, checkRange, checkTime, checkWidth } from './validate.ts';
 import { decodeWalInsert, encodeWalInsert } from './wal-record.ts';
 
@@ -64,6 +71,10 @@ export interface EngineOptions extends TreeStoreOptions {
   readonly now?: () => number;
   /** Called after close() (releases the directory lock). */
   readonly onClose?: () => void;
+  /** Which old versions to keep (default: all). Applied by `compact()`. */
+  readonly retention?: RetentionPolicy;
+  /** Segments whose live share is below this are rewritten by `compact()` (default 0.5). */
+  readonly compactBelow?: number;
 }
 
 /** What a version of a stream looks like from outside. */
@@ -107,6 +118,11 @@ export class Engine {
   private readonly counters = { commits: 0, walSyncs: 0, walRecords: 0, pointsInserted: 0 };
   private lastBackgroundError: string | null = null;
   private readonly onClose: (() => void) | undefined;
+  private readonly retention: RetentionPolicy;
+  private readonly compactBelow: number;
+  /** While set, new commits wait: compaction is rewriting block addresses. */
+  private compacting: Promise<void> | null = null;
+  private commitsInFlight = 0;
 
   private constructor(
     private readonly storage: EngineStorage,
@@ -120,6 +136,8 @@ export class Engine {
     this.checkpointBytes = opts.manifestCheckpointBytes ?? 16 * 1024 * 1024;
     this.now = opts.now ?? Date.now;
     this.onClose = opts.onClose;
+    this.retention = opts.retention ?? {};
+    this.compactBelow = opts.compactBelow ?? 0.5;
   }
 
   /**
@@ -309,6 +327,16 @@ export class Engine {
   }
 
   private async doCommit(s: StreamState, force: boolean): Promise<void> {
+    while (this.compacting) await this.compacting;
+    this.commitsInFlight++;
+    try {
+      await this.commitOnce(s, force);
+    } finally {
+      this.commitsInFlight--;
+    }
+  }
+
+  private async commitOnce(s: StreamState, force: boolean): Promise<void> {
     if (s.obliterated) return;
     const durable = this.storage.wal.durableLsn;
     let k = 0;
@@ -570,6 +598,73 @@ export class Engine {
       this.manifestGate = null;
       open();
     }
+  }
+
+  /**
+   * Apply the retention policy, then reclaim the space of blocks no retained version uses.
+   * Writers wait while block addresses are being rewritten; readers do not.
+   */
+  async compact(policy: RetentionPolicy = this.retention): Promise<CompactionReport> {
+    while (this.compacting) await this.compacting;
+    let done!: () => void;
+    this.compacting = new Promise<void>((r) => {
+      done = r;
+    });
+    try {
+      while (this.commitsInFlight > 0) await new Promise((r) => setImmediate(r));
+      const now = this.now();
+      for (const s of this.streams.values()) {
+        const keep = versionsToKeep(s.versions, policy, now);
+        if (keep.size === s.versions.length) continue;
+        await this.appendManifest({ k: 'prune', id: s.id, keep: [...keep] });
+        s.versions = s.versions.filter((v) => keep.has(v.version));
+      }
+      const blocks = this.storage.blocks;
+      const before = blocks.segments();
+      const bytesBefore = blocks.bytes();
+      blocks.rollSegment(); // everything written so far is now in sealed segments
+      const roots = [...this.streams.values()].flatMap((s) => s.versions.map((v) => v.root));
+      const live = await markLive(this.tree, roots);
+      const victims = new Set(
+        before.filter((seg) => (live.get(seg.id) ?? 0) < seg.bytes * this.compactBelow).map((seg) => seg.id),
+      );
+      const report: CompactionReport = {
+        segmentsBefore: before.length,
+        segmentsReclaimed: victims.size,
+        bytesBefore,
+        bytesAfter: bytesBefore,
+        blocksMoved: 0,
+        streams: this.streams.size,
+      };
+      if (victims.size === 0) return report;
+      const moved = new Map<number, NodeRef>();
+      for (const s of this.streams.values()) {
+        s.versions = await Promise.all(
+          s.versions.map(async (v) => ({ ...v, root: await relocate(this.tree, v.root, victims, moved) })),
+        );
+      }
+      for (const [from, to] of moved) if (from !== to.addr) report.blocksMoved++;
+      await blocks.sync();
+      await this.checkpointNow();
+      await blocks.deleteSegments([...victims]);
+      report.bytesAfter = blocks.bytes();
+      return report;
+    } finally {
+      this.compacting = null;
+      done();
+    }
+  }
+
+  /** Write every stream's state to a fresh manifest segment and drop the older ones. */
+  private async checkpointNow(): Promise<void> {
+    const m = this.storage.manifest;
+    await m.roll();
+    const start = m.nextLsn;
+    for (const s of this.streams.values()) {
+      m.append(encodeRecord(stateRecord({ id: s.id, options: s.options, versions: s.versions, walBound: s.walBound })));
+    }
+    await m.sync();
+    await m.truncateBefore(start);
   }
 
   private noteBackgroundError(e: unknown): void {

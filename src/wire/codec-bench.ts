@@ -4,12 +4,17 @@
  *   node --import tsx src/wire/codec-bench.ts [points]
  * Prints a table (median of 5 runs, after a warm-up) and one JSON line.
  */
-import Long from 'long';
+import protobuf from 'protobufjs';
 import { decodeInsertParams, encodeInsertParams } from './insert-codec.ts';
 import { decodeRawValuesResponse, encodeRawValuesResponse } from './raw-values-codec.ts';
 import { reflectionType } from './reflection-reference.ts';
 import { decodeWindowsResponse, encodeWindowsResponse, type StatPoint } from './windows-codec.ts';
 
+// protobufjs' Long class (from its `long` dependency), typed for the two factories used here.
+const Long = protobuf.util.Long as unknown as {
+  fromString(s: string, unsigned?: boolean): unknown;
+  fromNumber(n: number, unsigned?: boolean): unknown;
+};
 const n = Number(process.argv[2] ?? 1_000_000);
 const windowsN = Math.max(1, Math.floor(n / 10));
 
@@ -56,12 +61,32 @@ const winMsg = WinT.create({
 });
 
 const rows: [string, number, number, number][] = [
-  ['RawValuesResponse encode', n, median(() => encodeRawValuesResponse(raw)), median(() => RawT.encode(rawMsg).finish())],
+  [
+    'RawValuesResponse encode',
+    n,
+    median(() => encodeRawValuesResponse(raw)),
+    median(() => RawT.encode(rawMsg).finish()),
+  ],
   ['RawValuesResponse decode', n, median(() => decodeRawValuesResponse(rawBytes)), median(() => RawT.decode(rawBytes))],
   ['InsertParams encode', n, median(() => encodeInsertParams(insert)), median(() => InsT.encode(insMsg).finish())],
-  ['InsertParams decode', n, median(() => decodeInsertParams(insertBytes, { maxPoints: n })), median(() => InsT.decode(insertBytes))],
-  ['WindowsResponse encode', windowsN, median(() => encodeWindowsResponse(win)), median(() => WinT.encode(winMsg).finish())],
-  ['WindowsResponse decode', windowsN, median(() => decodeWindowsResponse(winBytes)), median(() => WinT.decode(winBytes))],
+  [
+    'InsertParams decode',
+    n,
+    median(() => decodeInsertParams(insertBytes, { maxPoints: n })),
+    median(() => InsT.decode(insertBytes)),
+  ],
+  [
+    'WindowsResponse encode',
+    windowsN,
+    median(() => encodeWindowsResponse(win)),
+    median(() => WinT.encode(winMsg).finish()),
+  ],
+  [
+    'WindowsResponse decode',
+    windowsN,
+    median(() => decodeWindowsResponse(winBytes)),
+    median(() => WinT.decode(winBytes)),
+  ],
 ];
 
 console.log(`points: ${n} (${(rawBytes.length / 1e6).toFixed(1)} MB RawValuesResponse); windows: ${windowsN}`);
@@ -72,4 +97,10 @@ for (const [op, items, hand, refl] of rows) {
     `| ${op} | ${items} | ${hand.toFixed(1)} | ${refl.toFixed(1)} | ${(items / hand / 1000).toFixed(1)} | ${(refl / hand).toFixed(0)}× |`,
   );
 }
-console.log(JSON.stringify({ points: n, windows: windowsN, rows: rows.map(([op, items, hand, refl]) => ({ op, items, hand, refl })) }));
+console.log(
+  JSON.stringify({
+    points: n,
+    windows: windowsN,
+    rows: rows.map(([op, items, hand, refl]) => ({ op, items, hand, refl })),
+  }),
+);

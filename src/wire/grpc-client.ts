@@ -11,8 +11,8 @@ import {
   type ClientDuplexStream,
   type ClientReadableStream,
   type ClientUnaryCall,
-  makeGenericClientConstructor,
   type Metadata,
+  makeGenericClientConstructor,
   type requestCallback,
 } from '@grpc/grpc-js';
 import type { BTrDBRpcs, Rpc, RpcName } from './rpc-table.ts';
@@ -33,13 +33,14 @@ export type BidiStreamingMethod<Q, R> = (
   options?: Partial<CallOptions>,
 ) => ClientDuplexStream<Q, R>;
 
-type ClientMethodOf<E> = E extends Rpc<'U', infer Q, infer R>
-  ? UnaryMethod<Q, R>
-  : E extends Rpc<'S', infer Q, infer R>
-    ? ServerStreamingMethod<Q, R>
-    : E extends Rpc<'B', infer Q, infer R>
-      ? BidiStreamingMethod<Q, R>
-      : never;
+type ClientMethodOf<E> =
+  E extends Rpc<'U', infer Q, infer R>
+    ? UnaryMethod<Q, R>
+    : E extends Rpc<'S', infer Q, infer R>
+      ? ServerStreamingMethod<Q, R>
+      : E extends Rpc<'B', infer Q, infer R>
+        ? BidiStreamingMethod<Q, R>
+        : never;
 
 /** A grpc-js Client with one typed method per RPC (proto names, e.g. `client.RawValues(...)`). */
 export type BTrDBClient = Client & { [N in RpcName]: ClientMethodOf<BTrDBRpcs[N]> };
@@ -63,6 +64,9 @@ export function createBTrDBClient(
   credentials: ChannelCredentials,
   options: Partial<ChannelOptions> = {},
 ): BTrDBClient {
-  const client: Client = new BTrDBClientConstructor(address, credentials, { ...RECOMMENDED_CLIENT_OPTIONS, ...options });
+  const client: Client = new BTrDBClientConstructor(address, credentials, {
+    ...RECOMMENDED_CLIENT_OPTIONS,
+    ...options,
+  });
   return client as BTrDBClient;
 }

@@ -64,7 +64,10 @@ describe('InsertParams codec', () => {
             merge_policy: policy,
           };
           assert.deepStrictEqual(decodeInsertParams(reflectionEncode('InsertParams', m)), m);
-          assert.deepStrictEqual(reflectionDecodeCanonical('InsertParams', encodeInsertParams(m)), canonicalOf('InsertParams', m));
+          assert.deepStrictEqual(
+            reflectionDecodeCanonical('InsertParams', encodeInsertParams(m)),
+            canonicalOf('InsertParams', m),
+          );
         },
       ),
       { numRuns: 200 },
@@ -90,11 +93,55 @@ describe('InsertParams codec', () => {
 
   test('accepts what other encoders may send: omitted zeros, reordered and unknown fields', () => {
     const bytes = new Uint8Array([
-      0x20, 0x02, // merge_policy RETAIN first
-      0x1a, 0x00, // point (0, 0.0): both fields omitted
-      0x1a, 0x09, 0x11, 0, 0, 0, 0, 0, 0, 0xf0, 0x3f, // point (0, 1.0): time omitted
-      0x1a, 0x12, 0x11, 0, 0, 0, 0, 0, 0, 0, 0x40, 0x09, 5, 0, 0, 0, 0, 0, 0, 0, // (5, 2.0) value first
-      0x1a, 0x0c, 0x09, 6, 0, 0, 0, 0, 0, 0, 0, 0x18, 0x01, 0x20, // wrong: last byte truncated below
+      0x20,
+      0x02, // merge_policy RETAIN first
+      0x1a,
+      0x00, // point (0, 0.0): both fields omitted
+      0x1a,
+      0x09,
+      0x11,
+      0,
+      0,
+      0,
+      0,
+      0,
+      0,
+      0xf0,
+      0x3f, // point (0, 1.0): time omitted
+      0x1a,
+      0x12,
+      0x11,
+      0,
+      0,
+      0,
+      0,
+      0,
+      0,
+      0,
+      0x40,
+      0x09,
+      5,
+      0,
+      0,
+      0,
+      0,
+      0,
+      0,
+      0, // (5, 2.0) value first
+      0x1a,
+      0x0c,
+      0x09,
+      6,
+      0,
+      0,
+      0,
+      0,
+      0,
+      0,
+      0,
+      0x18,
+      0x01,
+      0x20, // wrong: last byte truncated below
     ]);
     rejects(bytes, /truncated varint in InsertParams.values\[3\]/);
     bytes[bytes.length - 13] = 0x0b; // shorten the last point to drop the dangling byte

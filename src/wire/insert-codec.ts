@@ -11,12 +11,12 @@ import { WIRE_LEN, WIRE_VARINT } from './pb-reader.ts';
 import { ProtoWriter } from './pb-writer.ts';
 import {
   checkColumns,
+  decodeRawPointEntries,
   type PointColumns,
   RAW_POINT_ENTRY_BYTES,
-  rawPointReader,
   writeRawPointEntries,
 } from './raw-point-entries.ts';
-import { countEntries, forEachEntry } from './repeated-scan.ts';
+import { countEntries } from './repeated-scan.ts';
 import { WireFormatError } from './wire-error.ts';
 
 export interface InsertParams {
@@ -103,9 +103,10 @@ export function decodeInsertParams(bytes: Uint8Array, options: InsertDecodeOptio
       }
     }
   });
-  if (n > maxPoints) throw new WireFormatError(`InsertParams: ${n} points exceed the limit of ${maxPoints} per message`);
+  if (n > maxPoints)
+    throw new WireFormatError(`InsertParams: ${n} points exceed the limit of ${maxPoints} per message`);
   const values: PointColumns = { times: new BigInt64Array(n), values: new Float64Array(n) };
-  if (n > 0) forEachEntry(bytes, 0, bytes.length, 3, rawPointReader(bytes, values, 'InsertParams.values'));
+  if (n > 0) decodeRawPointEntries(bytes, 0, bytes.length, 3, values, 'InsertParams.values');
   const out = { uuid, sync, values, merge_policy: mergePolicy };
   return rounding === undefined ? out : { ...out, rounding };
 }

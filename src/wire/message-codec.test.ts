@@ -23,12 +23,12 @@ const points = fc
 
 const statPoint = fc.record(
   {
-  time: fc.bigInt(I64),
-  min: fc.double(),
-  mean: fc.double(),
-  max: fc.double(),
-  count: fc.maxSafeNat(),
-  stddev: fc.double(),
+    time: fc.bigInt(I64),
+    min: fc.double(),
+    mean: fc.double(),
+    max: fc.double(),
+    count: fc.maxSafeNat(),
+    stddev: fc.double(),
   },
   { noNullPrototype: true },
 );
@@ -71,7 +71,12 @@ function messageArb(type: protobuf.Type, depth = 0): fc.Arbitrary<Record<string,
     else if (field.resolvedType instanceof protobuf.Type) {
       const sub = field.resolvedType;
       a = depth > 3 ? fc.constant(undefined) : fc.constant(null).chain(() => messageArb(sub, depth + 1));
-      a = field.repeated ? fc.array(a.filter((x) => x !== undefined), { maxLength: 3 }) : fc.option(a, { nil: undefined });
+      a = field.repeated
+        ? fc.array(
+            a.filter((x) => x !== undefined),
+            { maxLength: 3 },
+          )
+        : fc.option(a, { nil: undefined });
     } else {
       a = scalarArb(field);
       if (field.repeated) a = fc.array(a, { maxLength: 5 });
@@ -180,16 +185,60 @@ describe('the table-driven codec', () => {
 
   test('accepts fields in any order, repeats (last wins) and unknown fields of every wire type', () => {
     const bytes = new Uint8Array([
-      0x20, 0x07, // versionMajor = 7 (field 4)
-      0x19, 1, 0, 0, 0, 0, 0, 0, 0, // end = 1 (field 3)
-      0x78, 0x05, // unknown field 15, varint
-      0x81, 0x01, 1, 2, 3, 4, 5, 6, 7, 8, // unknown field 16, fixed64
-      0x8a, 0x01, 0x02, 0xff, 0xff, // unknown field 17, bytes
-      0x95, 0x01, 1, 2, 3, 4, // unknown field 18, fixed32
-      0x9b, 0x01, 0x08, 0x01, 0x9c, 0x01, // unknown group 19 { 1: 1 }
-      0x11, 5, 0, 0, 0, 0, 0, 0, 0, // start = 5 (field 2)
-      0x20, 0x09, // versionMajor again = 9
-      0x0a, 0x01, 0xab, // uuid
+      0x20,
+      0x07, // versionMajor = 7 (field 4)
+      0x19,
+      1,
+      0,
+      0,
+      0,
+      0,
+      0,
+      0,
+      0, // end = 1 (field 3)
+      0x78,
+      0x05, // unknown field 15, varint
+      0x81,
+      0x01,
+      1,
+      2,
+      3,
+      4,
+      5,
+      6,
+      7,
+      8, // unknown field 16, fixed64
+      0x8a,
+      0x01,
+      0x02,
+      0xff,
+      0xff, // unknown field 17, bytes
+      0x95,
+      0x01,
+      1,
+      2,
+      3,
+      4, // unknown field 18, fixed32
+      0x9b,
+      0x01,
+      0x08,
+      0x01,
+      0x9c,
+      0x01, // unknown group 19 { 1: 1 }
+      0x11,
+      5,
+      0,
+      0,
+      0,
+      0,
+      0,
+      0,
+      0, // start = 5 (field 2)
+      0x20,
+      0x09, // versionMajor again = 9
+      0x0a,
+      0x01,
+      0xab, // uuid
     ]);
     assert.deepEqual(RawValuesParamsCodec.decode(bytes), {
       uuid: new Uint8Array([0xab]),
@@ -238,7 +287,11 @@ describe('the table-driven codec', () => {
 });
 
 describe('malformed input', () => {
-  const rejects = (bytes: number[], pattern: RegExp, codec = RawValuesParamsCodec as { decode(b: Uint8Array): unknown }) =>
+  const rejects = (
+    bytes: number[],
+    pattern: RegExp,
+    codec = RawValuesParamsCodec as { decode(b: Uint8Array): unknown },
+  ) =>
     assert.throws(
       () => codec.decode(new Uint8Array(bytes)),
       (e: unknown) => e instanceof WireFormatError && pattern.test(e.message),
@@ -286,7 +339,8 @@ describe('malformed input', () => {
     assert.throws(
       () => MESSAGE_CODECS.ListCollectionsParams!.decode(bytes),
       (e: unknown) =>
-        e instanceof WireFormatError && /prefix .*string of 10485760 bytes exceeds the 1048576-byte limit/.test(e.message),
+        e instanceof WireFormatError &&
+        /prefix .*string of 10485760 bytes exceeds the 1048576-byte limit/.test(e.message),
     );
     assert.equal(MAX_STRING_BYTES, 1 << 20);
   });
@@ -304,7 +358,13 @@ describe('malformed input', () => {
       /InfoResponse.minorVersion: expected an integer in \[0, 2\^32\)/,
     );
     assert.throws(
-      () => RawValuesParamsCodec.encode({ uuid: new Uint8Array(0), start: 1 as unknown as bigint, end: 0n, versionMajor: 0n }),
+      () =>
+        RawValuesParamsCodec.encode({
+          uuid: new Uint8Array(0),
+          start: 1 as unknown as bigint,
+          end: 0n,
+          versionMajor: 0n,
+        }),
       /RawValuesParams.start: expected a bigint/,
     );
   });

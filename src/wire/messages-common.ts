@@ -63,7 +63,10 @@ export interface KeyOptValue {
   readonly key: string;
   readonly val?: OptValue | undefined;
 }
-export const KeyOptValueCodec = messageCodec<KeyOptValue>('KeyOptValue', { key: string(1), val: msg(2, OptValueCodec) });
+export const KeyOptValueCodec = messageCodec<KeyOptValue>('KeyOptValue', {
+  key: string(1),
+  val: msg(2, OptValueCodec),
+});
 
 /** Declared by the protocol, used by no v5 message. */
 export interface KeyValue {

@@ -39,7 +39,11 @@ export interface VersionedResponse extends StatResponse {
 }
 const statOnly = (name: string) => messageCodec<StatResponse>(name, { stat: msg(1, StatusCodec) });
 const versioned = (name: string) =>
-  messageCodec<VersionedResponse>(name, { stat: msg(1, StatusCodec), versionMajor: uint64(2), versionMinor: uint64(3) });
+  messageCodec<VersionedResponse>(name, {
+    stat: msg(1, StatusCodec),
+    versionMajor: uint64(2),
+    versionMinor: uint64(3),
+  });
 
 export interface RawValuesParams {
   readonly uuid: Uint8Array;

@@ -2,17 +2,7 @@
  * Request/response messages of the metadata and server RPCs (streams, collections, tags,
  * annotations, SQL, Info). Representation: see messages-common.ts.
  */
-import {
-  bool,
-  bytes,
-  messageCodec,
-  msg,
-  repeated,
-  repeatedMsg,
-  string,
-  uint32,
-  uint64,
-} from './message-codec.ts';
+import { bool, bytes, messageCodec, msg, repeated, repeatedMsg, string, uint32, uint64 } from './message-codec.ts';
 import {
   type KeyCount,
   KeyCountCodec,

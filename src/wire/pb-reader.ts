@@ -225,7 +225,8 @@ export class ProtoReader {
           if (this.pos >= this.end) throw this.fail(`${what}: unterminated group ${fieldNumber}`);
           const t = this.tag(what);
           if ((t & 7) === WIRE_EGROUP) {
-            if (t >>> 3 !== fieldNumber) throw this.fail(`${what}: end of group ${t >>> 3} inside group ${fieldNumber}`);
+            if (t >>> 3 !== fieldNumber)
+              throw this.fail(`${what}: end of group ${t >>> 3} inside group ${fieldNumber}`);
             return;
           }
           this.skip(t & 7, what, t >>> 3, depth + 1);

@@ -68,30 +68,52 @@ export function checkColumns(cols: PointColumns, what: string): void {
 }
 
 /**
- * A decoder of RawPoint entries into preallocated columns: `read(pos, len, index)` decodes the
- * entry at `bytes[pos, pos + len)` into row `index`.
+ * Decode every entry of RawPoint field `no` in `bytes[start, end)` into `cols` (sized by a prior
+ * `countEntries` over the same range, which also validated the framing and the other fields).
+ * Full 20-byte entries take a straight copy of 32-bit halves; any other entry is decoded field by
+ * field. Other top-level fields are skipped.
  */
-export function rawPointReader(
+export function decodeRawPointEntries(
   bytes: Uint8Array,
+  start: number,
+  end: number,
+  no: number,
   cols: PointColumns,
   what: string,
-): (pos: number, len: number, index: number) => void {
-  const tw = new Int32Array(cols.times.buffer, cols.times.byteOffset, cols.times.length * 2);
-  const vw = new Int32Array(cols.values.buffer, cols.values.byteOffset, cols.values.length * 2);
+): void {
+  const n = cols.times.length;
+  const tw = new Int32Array(cols.times.buffer, cols.times.byteOffset, n * 2);
+  const vw = new Int32Array(cols.values.buffer, cols.values.byteOffset, n * 2);
+  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const b = bytes;
-  return (p, len, i) => {
-    if (len === 18 && b[p] === T_TIME && b[p + 9] === T_VALUE) {
-      tw[2 * i] = b[p + 1]! | (b[p + 2]! << 8) | (b[p + 3]! << 16) | (b[p + 4]! << 24);
-      tw[2 * i + 1] = b[p + 5]! | (b[p + 6]! << 8) | (b[p + 7]! << 16) | (b[p + 8]! << 24);
-      vw[2 * i] = b[p + 10]! | (b[p + 11]! << 8) | (b[p + 12]! << 16) | (b[p + 13]! << 24);
-      vw[2 * i + 1] = b[p + 14]! | (b[p + 15]! << 8) | (b[p + 16]! << 16) | (b[p + 17]! << 24);
-      return;
+  const tag = (no << 3) | 2;
+  const r = new ProtoReader(bytes, start, end);
+  let p = start;
+  let j = 0; // 2 × point index
+  while (p < end) {
+    if (b[p] === tag && b[p + 1] === 18 && b[p + 2] === T_TIME && b[p + 11] === T_VALUE) {
+      tw[j] = dv.getInt32(p + 3, true);
+      tw[j + 1] = dv.getInt32(p + 7, true);
+      vw[j] = dv.getInt32(p + 12, true);
+      vw[j + 1] = dv.getInt32(p + 16, true);
+      j += 2;
+      p += 20;
+      continue;
     }
-    readSlow(b, p, p + len, tw, vw, i, `${what}[${i}]`);
-  };
+    r.pos = p;
+    const t = r.tag(what);
+    if (t === tag) {
+      const len = r.length(what);
+      if (j >= 2 * n) throw r.fail(`${what}: more points than counted`);
+      readSlow(b, r.pos, r.pos + len, tw, vw, j, `${what}[${j / 2}]`);
+      j += 2;
+      r.pos += len;
+    } else r.skip(t & 7, what, t >>> 3);
+    p = r.pos;
+  }
 }
 
-function readSlow(b: Uint8Array, start: number, end: number, tw: Int32Array, vw: Int32Array, i: number, what: string) {
+function readSlow(b: Uint8Array, start: number, end: number, tw: Int32Array, vw: Int32Array, j: number, what: string) {
   const r = new ProtoReader(b, start, end);
   let tlo = 0;
   let thi = 0;
@@ -114,8 +136,8 @@ function readSlow(b: Uint8Array, start: number, end: number, tw: Int32Array, vw:
     }
   }
   if (r.pos !== end) throw r.fail(`${what}: field runs past the end of the point`);
-  tw[2 * i] = tlo;
-  tw[2 * i + 1] = thi;
-  vw[2 * i] = vlo;
-  vw[2 * i + 1] = vhi;
+  tw[j] = tlo;
+  tw[j + 1] = thi;
+  vw[j] = vlo;
+  vw[j + 1] = vhi;
 }

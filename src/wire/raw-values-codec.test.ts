@@ -32,7 +32,11 @@ describe('RawValuesResponse codec', () => {
   test('encodes from subarray views without copying them first', () => {
     const times = BigInt64Array.from([1n, 2n, 3n, 4n]);
     const values = Float64Array.from([1, 2, 3, 4]);
-    const m = { versionMajor: 1n, versionMinor: 0n, values: { times: times.subarray(1, 3), values: values.subarray(1, 3) } };
+    const m = {
+      versionMajor: 1n,
+      versionMinor: 0n,
+      values: { times: times.subarray(1, 3), values: values.subarray(1, 3) },
+    };
     assert.deepStrictEqual(decodeRawValuesResponse(encodeRawValuesResponse(m)).values, cols([2n, 3n], [2, 3]));
   });
 
@@ -71,7 +75,9 @@ describe('RawValuesResponse codec', () => {
       times[i] = (1n << 62n) - BigInt(n - i);
       values[i] = i * 0.25;
     }
-    const back = decodeRawValuesResponse(encodeRawValuesResponse({ versionMajor: 3n, versionMinor: 0n, values: { times, values } }));
+    const back = decodeRawValuesResponse(
+      encodeRawValuesResponse({ versionMajor: 3n, versionMinor: 0n, values: { times, values } }),
+    );
     assert.deepStrictEqual(back.values.times, times);
     assert.deepStrictEqual(back.values.values, values);
   });

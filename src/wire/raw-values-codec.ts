@@ -6,16 +6,16 @@
 import type { MessageCodec } from './message-codec.ts';
 import { StatusCodec } from './messages-common.ts';
 import type { VersionedResponse } from './messages-data.ts';
-import { ProtoReader, WIRE_LEN, WIRE_VARINT } from './pb-reader.ts';
+import { type ProtoReader, WIRE_LEN, WIRE_VARINT } from './pb-reader.ts';
 import { ProtoWriter } from './pb-writer.ts';
 import {
   checkColumns,
+  decodeRawPointEntries,
   type PointColumns,
   RAW_POINT_ENTRY_BYTES,
-  rawPointReader,
   writeRawPointEntries,
 } from './raw-point-entries.ts';
-import { countEntries, forEachEntry } from './repeated-scan.ts';
+import { countEntries } from './repeated-scan.ts';
 
 export type { PointColumns };
 
@@ -84,9 +84,16 @@ export function versionedHeaderReader(name: string, bytes: Uint8Array, h: Header
 
 export function decodeRawValuesResponse(bytes: Uint8Array): RawValuesResponse {
   const h: Header = { stat: undefined, versionMajor: 0n, versionMinor: 0n };
-  const n = countEntries(bytes, 0, bytes.length, 4, 'RawValuesResponse', versionedHeaderReader('RawValuesResponse', bytes, h));
+  const n = countEntries(
+    bytes,
+    0,
+    bytes.length,
+    4,
+    'RawValuesResponse',
+    versionedHeaderReader('RawValuesResponse', bytes, h),
+  );
   const values: PointColumns = { times: new BigInt64Array(n), values: new Float64Array(n) };
-  if (n > 0) forEachEntry(bytes, 0, bytes.length, 4, rawPointReader(bytes, values, 'RawValuesResponse.values'));
+  if (n > 0) decodeRawPointEntries(bytes, 0, bytes.length, 4, values, 'RawValuesResponse.values');
   const out = { versionMajor: h.versionMajor, versionMinor: h.versionMinor, values };
   return h.stat === undefined ? out : { stat: h.stat, ...out };
 }

@@ -81,13 +81,16 @@ export function toCanonical(type: protobuf.Type, message: unknown): Canonical {
       v = pointsOf(v) ?? v ?? [];
       if (!Array.isArray(v)) throw new TypeError(`${field.fullName}: expected an array`);
       out[field.name] = v.map((item: unknown) =>
-        field.resolvedType instanceof protobuf.Type ? toCanonical(field.resolvedType, item) : scalarToCanonical(field, item),
+        field.resolvedType instanceof protobuf.Type
+          ? toCanonical(field.resolvedType, item)
+          : scalarToCanonical(field, item),
       );
       continue;
     }
     // A oneof member is set only when it is an own property (protobufjs keeps defaults on the prototype).
     if (v === undefined || v === null || (field.partOf && !Object.hasOwn(message, field.name))) continue;
-    out[field.name] = field.resolvedType instanceof protobuf.Type ? toCanonical(field.resolvedType, v) : scalarToCanonical(field, v);
+    out[field.name] =
+      field.resolvedType instanceof protobuf.Type ? toCanonical(field.resolvedType, v) : scalarToCanonical(field, v);
   }
   return out;
 }

@@ -27,13 +27,14 @@ type MethodOf<E> = E extends Rpc<infer _K, infer Q, infer R> ? MethodDefinition<
 /** The definition object: one grpc-js MethodDefinition per RPC, typed with its messages. */
 export type BTrDBServiceDefinition = { readonly [N in RpcName]: MethodOf<BTrDBRpcs[N]> };
 
-type HandlerOf<E> = E extends Rpc<'U', infer Q, infer R>
-  ? handleUnaryCall<Q, R>
-  : E extends Rpc<'S', infer Q, infer R>
-    ? handleServerStreamingCall<Q, R>
-    : E extends Rpc<'B', infer Q, infer R>
-      ? handleBidiStreamingCall<Q, R>
-      : never;
+type HandlerOf<E> =
+  E extends Rpc<'U', infer Q, infer R>
+    ? handleUnaryCall<Q, R>
+    : E extends Rpc<'S', infer Q, infer R>
+      ? handleServerStreamingCall<Q, R>
+      : E extends Rpc<'B', infer Q, infer R>
+        ? handleBidiStreamingCall<Q, R>
+        : never;
 
 /** What a server implements: one grpc-js handler per RPC, typed with its messages. */
 export type BTrDBHandlers = { [N in RpcName]: HandlerOf<BTrDBRpcs[N]> };

@@ -2,7 +2,6 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
 import { canonicalOf, reflectionDecodeCanonical, reflectionEncode } from './reflection-reference.ts';
-import { WireFormatError } from './wire-error.ts';
 import {
   decodeWindowsResponse,
   encodeWindowsResponse,
@@ -11,16 +10,31 @@ import {
   StatPointCodec,
   type WindowsResponse,
 } from './windows-codec.ts';
+import { WireFormatError } from './wire-error.ts';
 
 const I64 = { min: -(1n << 63n), max: (1n << 63n) - 1n };
 const statPoint = fc.record(
-  { time: fc.bigInt(I64), min: fc.double(), mean: fc.double(), max: fc.double(), count: fc.maxSafeNat(), stddev: fc.double() },
+  {
+    time: fc.bigInt(I64),
+    min: fc.double(),
+    mean: fc.double(),
+    max: fc.double(),
+    count: fc.maxSafeNat(),
+    stddev: fc.double(),
+  },
   { noNullPrototype: true },
 );
 
 describe('Windows/AlignedWindows response codec', () => {
   test('writes 56 bytes per window with count as fixed64', () => {
-    const sp: StatPoint = { time: -(1n << 60n), min: 1, mean: 2, max: 3, count: 2 ** 40 + 5, stddev: 0.816496580927726 };
+    const sp: StatPoint = {
+      time: -(1n << 60n),
+      min: 1,
+      mean: 2,
+      max: 3,
+      count: 2 ** 40 + 5,
+      stddev: 0.816496580927726,
+    };
     const bytes = encodeWindowsResponse({ versionMajor: 10n, versionMinor: 2n, values: [sp] });
     assert.equal(bytes.length, 4 + STAT_POINT_ENTRY_BYTES);
     // count at its fixed place: tag 0x29 then 8 little-endian bytes
@@ -59,7 +73,12 @@ describe('Windows/AlignedWindows response codec', () => {
       /AlignedWindowsResponse.values\[0\].count \(field 5\): wire type 0, expected 1/,
     );
     assert.throws(
-      () => encodeWindowsResponse({ versionMajor: 0n, versionMinor: 0n, values: [{ time: 0n, min: 0, mean: 0, max: 0, count: 1.5, stddev: 0 }] }),
+      () =>
+        encodeWindowsResponse({
+          versionMajor: 0n,
+          versionMinor: 0n,
+          values: [{ time: 0n, min: 0, mean: 0, max: 0, count: 1.5, stddev: 0 }],
+        }),
       /values\[0\].count: expected a non-negative safe integer/,
     );
   });
@@ -67,7 +86,10 @@ describe('Windows/AlignedWindows response codec', () => {
   test('round-trips a single StatPoint message', () => {
     const sp: StatPoint = { time: 5n, min: -1, mean: 0, max: 1, count: 3, stddev: 0.5 };
     assert.deepStrictEqual(StatPointCodec.decode(StatPointCodec.encode(sp)), sp);
-    assert.deepStrictEqual(reflectionDecodeCanonical('StatPoint', StatPointCodec.encode(sp)), canonicalOf('StatPoint', sp));
+    assert.deepStrictEqual(
+      reflectionDecodeCanonical('StatPoint', StatPointCodec.encode(sp)),
+      canonicalOf('StatPoint', sp),
+    );
   });
 
   test('random bytes fail only with a WireFormatError', () => {

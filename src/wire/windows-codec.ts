@@ -123,7 +123,8 @@ function readStatPointSlow(b: Uint8Array, start: number, end: number, what: stri
     const t = r.tag(what);
     const no = t >>> 3;
     if (no >= 1 && no <= 6) {
-      if ((t & 7) !== WIRE_I64) throw r.fail(`${what}.${STAT_FIELDS[no]} (field ${no}): wire type ${t & 7}, expected 1`);
+      if ((t & 7) !== WIRE_I64)
+        throw r.fail(`${what}.${STAT_FIELDS[no]} (field ${no}): wire type ${t & 7}, expected 1`);
       if (no === 1) time = r.sfixed64(`${what}.time`);
       else if (no === 5) {
         const at = r.pos;

@@ -12,7 +12,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { checkEngine } from '../../src/engine/check.ts';
 import { openEngineDir } from '../../src/engine/open-dir.ts';
-import { firstTime, streamOf, WRITERS } from './ingest-child-shared.ts';
+import { firstTime, streamOf } from './ingest-child-shared.ts';
 
 export interface LoopResult {
   cycles: number;
