@@ -44,12 +44,17 @@ const record = (r: Row) => {
 };
 const fmt = (v: number) => (v >= 100 ? Math.round(v).toLocaleString('en') : v.toPrecision(3));
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * p))]!;
+const pct = (xs: number[], p: number) =>
+  [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * p))]!;
 function check(cond: boolean, what: string): void {
   if (!cond) throw new Error(`bench answer check failed: ${what}`);
 }
 const du = (p: string): number => Number(execFileSync('du', ['-sb', p]).toString().split('\t')[0]);
-const load = () => os.loadavg().map((x) => x.toFixed(2)).join(' ');
+const load = () =>
+  os
+    .loadavg()
+    .map((x) => x.toFixed(2))
+    .join(' ');
 
 async function time<T>(f: () => Promise<T>): Promise<[number, T]> {
   const t = performance.now();
@@ -59,7 +64,9 @@ async function time<T>(f: () => Promise<T>): Promise<[number, T]> {
 
 async function main(): Promise<void> {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'arbor-bench-'));
-  process.stderr.write(`ArborDB engine bench: ${STREAMS} streams × ${POINTS} points, batch ${BATCH}, dir ${root}, load ${load()}\n`);
+  process.stderr.write(
+    `ArborDB engine bench: ${STREAMS} streams × ${POINTS} points, batch ${BATCH}, dir ${root}, load ${load()}\n`,
+  );
   const data = Array.from({ length: STREAMS }, (_, s) => generateStream(s, POINTS));
   const ids: StreamId[] = data.map(() => newStreamId());
   const dir = path.join(root, 'main');
@@ -71,7 +78,10 @@ async function main(): Promise<void> {
     Promise.all(
       data.map(async (d, s) => {
         for (let i = 0; i < POINTS; i += BATCH) {
-          await engine.insert(ids[s]!, { times: d.times.subarray(i, i + BATCH), values: d.values.subarray(i, i + BATCH) });
+          await engine.insert(ids[s]!, {
+            times: d.times.subarray(i, i + BATCH),
+            values: d.values.subarray(i, i + BATCH),
+          });
         }
       }),
     ),
@@ -80,7 +90,13 @@ async function main(): Promise<void> {
   record({ metric: 'durable ingest', value: (total / ingestMs) * 1000, unit: 'pts/s', target: '≥ 10M' });
   await engine.close();
   const bytes = du(dir);
-  record({ metric: 'bytes per point on disk', value: bytes / total, unit: 'B/pt', target: '≤ 7', note: `du -sb ${bytes}` });
+  record({
+    metric: 'bytes per point on disk',
+    value: bytes / total,
+    unit: 'B/pt',
+    target: '≤ 7',
+    note: `du -sb ${bytes}`,
+  });
 
   // 2. Raw scan of one stream into typed arrays, each run on a freshly opened engine (cold caches).
   const S = Math.min(3, STREAMS - 1);
@@ -88,12 +104,20 @@ async function main(): Promise<void> {
   for (let r = 0; r < 3; r++) {
     engine = await openEngineDir(dir, { background: false });
     const [ms, got] = await time(() => engine.valuesArray(ids[S]!, T0 - 1_000_000_000n, T0 + 100_000_000_000_000n));
-    check(got.times.length === POINTS && got.times[POINTS - 1] === data[S]!.times[POINTS - 1], 'scan returns every point');
+    check(
+      got.times.length === POINTS && got.times[POINTS - 1] === data[S]!.times[POINTS - 1],
+      'scan returns every point',
+    );
     check(got.values[POINTS >> 1] === data[S]!.values[POINTS >> 1], 'scan values');
     scans.push(ms);
     await engine.close();
   }
-  record({ metric: 'raw scan (1 stream, cold open)', value: (POINTS / median(scans)) * 1000, unit: 'pts/s', target: '≥ 25M' });
+  record({
+    metric: 'raw scan (1 stream, cold open)',
+    value: (POINTS / median(scans)) * 1000,
+    unit: 'pts/s',
+    target: '≥ 25M',
+  });
   engine = await openEngineDir(dir, { background: false });
   await engine.valuesArray(ids[S]!, T0 - 1_000_000_000n, T0 + 100_000_000_000_000n);
   const warm: number[] = [];
@@ -111,7 +135,10 @@ async function main(): Promise<void> {
   const thousand: number[] = [];
   for (let r = 0; r < 5; r++) {
     const [ms, w] = await time(() => engine.windows(ids[S]!, T0, T0 + width * 1000n, width));
-    check(w.windows.length === 1000 && w.windows.reduce((a, x) => a + x.count, 0) === inRange, '1000 windows cover every point');
+    check(
+      w.windows.length === 1000 && w.windows.reduce((a, x) => a + x.count, 0) === inRange,
+      '1000 windows cover every point',
+    );
     thousand.push(ms);
   }
   record({ metric: '1000 windows over the stream', value: median(thousand), unit: 'ms', target: '≤ 5' });
@@ -175,7 +202,10 @@ async function main(): Promise<void> {
         const times = new BigInt64Array(chunk);
         for (let i = 0; i < chunk; i++) times[i] = base.times[i]! - T0 + T0 + shift;
         for (let i = 0; i < chunk; i += BATCH) {
-          await fe.insert(id, { times: times.subarray(i, i + BATCH), values: base.values.subarray(i, Math.min(chunk, i + BATCH)) });
+          await fe.insert(id, {
+            times: times.subarray(i, i + BATCH),
+            values: base.values.subarray(i, Math.min(chunk, i + BATCH)),
+          });
         }
         have += chunk;
       }
@@ -210,13 +240,24 @@ async function main(): Promise<void> {
     await pe.flushAll();
     const blockBytes = pe.tree.blocks.bytes();
     await pe.close();
-    record({ metric: 'bytes per point, real PMU data (blocks)', value: blockBytes / n, unit: 'B/pt', target: '≤ 3', note: `${n} points, du ${du(pdir)} B` });
+    record({
+      metric: 'bytes per point, real PMU data (blocks)',
+      value: blockBytes / n,
+      unit: 'B/pt',
+      target: '≤ 3',
+      note: `${n} points, du ${du(pdir)} B`,
+    });
   }
 
   fs.rmSync(root, { recursive: true, force: true });
   const result = {
     when: new Date().toISOString(),
-    machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, memGiB: Math.round(os.totalmem() / 2 ** 30), node: process.version },
+    machine: {
+      cpus: os.cpus().length,
+      model: os.cpus()[0]?.model,
+      memGiB: Math.round(os.totalmem() / 2 ** 30),
+      node: process.version,
+    },
     loadAfter: load(),
     workload: { streams: STREAMS, pointsPerStream: POINTS, batch: BATCH, smoke: SMOKE },
     rows,

@@ -45,10 +45,11 @@ export type IntCandidates = 'clock' | 'signal' | { readonly predictor: Predictor
 /** Group sizes the encoder tries (log2): 32 … 256 values. */
 const GROUP_CHOICES = [5, 6, 7, 8];
 const CHUNK = 32;
+/** The sample: the first SAMPLE_RUN values of up to SAMPLE_CHUNKS chunks spread over the column. */
 const SAMPLE_CHUNKS = 4;
+const SAMPLE_RUN = 16;
+const samplePicks = new Int32Array(SAMPLE_CHUNKS);
 const SPAN_LIMIT = TWO_52 / 2;
-const sampleRange = new Float64Array(SAMPLE_CHUNKS);
-const sampleScratch = new Float64Array(CHUNK);
 
 let rel = new Float64Array(1024);
 let res = new Float64Array(1024);
@@ -75,7 +76,6 @@ export function planIntColumn(src: Int32Array, c: number, candidates: IntCandida
     chunkMax = new Float64Array(nChunks * 2);
   }
   const r = rel;
-  const spanExact = relativeToFirst(src, c, r) < SPAN_LIMIT;
   let list: [Predictor, number][];
   if (candidates === 'signal') {
     list = [
@@ -85,7 +85,7 @@ export function planIntColumn(src: Int32Array, c: number, candidates: IntCandida
       [STRIDE, 0],
     ];
   } else if (candidates === 'clock') {
-    const [ls, median] = spanExact ? guessStrides(r, c) : [0, 0];
+    const [ls, median] = guessStrides(src, c);
     list = [
       [STRIDE, ls],
       [STRIDE, median],
@@ -94,13 +94,13 @@ export function planIntColumn(src: Int32Array, c: number, candidates: IntCandida
     ];
   } else {
     const p = candidates.predictor;
-    list = [[p, p !== STRIDE ? 0 : (candidates.stride ?? (spanExact ? guessStrides(r, c)[0] : 0))]];
+    list = [[p, p !== STRIDE ? 0 : (candidates.stride ?? guessStrides(src, c)[0])]];
   }
-  const [predictor, stride] = list.length === 1 ? list[0]! : pickBySample(r, m, nChunks, list);
+  const [predictor, stride] = list.length === 1 ? list[0]! : pickBySample(src, r, m, nChunks, list);
   const out = res;
-  const maxAbs = residualsWithStats(r, c, predictor, stride, out, nChunks);
+  const maxRel = residualsWithStats(src, c, predictor, stride, out, nChunks);
   resToken = token;
-  const exact = spanExact && maxAbs < TWO_52;
+  const exact = maxRel < SPAN_LIMIT && residualMax < TWO_52;
   const scale = exact ? commonScale(out, m) : 1;
   const fixed = head + 1 + (predictor === STRIDE ? varintLength(zigzagNumber(stride)) : 0) + varintLength(scale);
   let bestG = GROUP_CHOICES[0]!;
@@ -121,25 +121,17 @@ export function plannedResiduals(plan: IntPlan): Float64Array | null {
   return plan.token === resToken ? res : null;
 }
 
-/** rel[i] = x(i) − x0 for i < c (exact below 2^53); returns max |rel|. */
-function relativeToFirst(src: Int32Array, c: number, r: Float64Array): number {
+/** rel[i] = x(i) − x0 for from ≤ i < to (exact below 2^53). */
+function relativeRange(src: Int32Array, from: number, to: number, r: Float64Array): void {
   const h0 = src[HI]!;
   const l0 = src[LO]! >>> 0;
-  let lo = 0;
-  let hi = 0;
-  for (let i = 0; i < c; i++) {
-    const v = (src[2 * i + HI]! - h0) * TWO_32 + ((src[2 * i + LO]! >>> 0) - l0);
-    r[i] = v;
-    lo = v < lo ? v : lo;
-    hi = v > hi ? v : hi;
-  }
-  return hi > -lo ? hi : -lo;
+  for (let i = from; i < to; i++) r[i] = (src[2 * i + HI]! - h0) * TWO_32 + ((src[2 * i + LO]! >>> 0) - l0);
 }
 
 /** x(i) − x0 for the column in `src`, into shared scratch (valid until the next call). */
 export function relativeScratch(src: Int32Array, c: number): Float64Array {
   if (rel.length < c) rel = new Float64Array(Math.max(c, rel.length * 2));
-  relativeToFirst(src, c, rel);
+  relativeRange(src, 0, c, rel);
   return rel;
 }
 
@@ -152,8 +144,8 @@ export function residualScratch(m: number): Float64Array {
 
 /**
  * Residuals r(i) = x(i) − pred(i) for i = 1…c−1 into out[i−1], from r = x − x0. For i = 1, PREV2
- * and LINEAR predict x0. `residualAt` computes the same values one at a time, in the same order
- * of operations, so sample and full costs agree bit for bit.
+ * and LINEAR predict x0. The planner's fused pass uses the same operations in the same order, so
+ * the plan's group bases match what the encoder computes here.
  */
 export function residuals(r: Float64Array, c: number, predictor: Predictor, stride: number, out: Float64Array): void {
   if (predictor === STRIDE) {
@@ -169,118 +161,158 @@ export function residuals(r: Float64Array, c: number, predictor: Predictor, stri
   else for (let i = 2; i < c; i++) out[i - 1] = r[i]! - r[i - 1]! - (r[i - 1]! - r[i - 2]!);
 }
 
-function residualAt(r: Float64Array, i: number, predictor: Predictor, stride: number): number {
-  if (predictor === STRIDE) return r[i]! - i * stride;
-  if (predictor === PREV) return r[i]! - r[i - 1]!;
-  if (i === 1) return r[1]!;
-  if (predictor === PREV2) return r[i]! - r[i - 2]!;
-  return r[i]! - r[i - 1]! - (r[i - 1]! - r[i - 2]!);
-}
-
-/** Residuals r(i) for i = from … from+n−1 into tmp[0 … n), as `residuals` computes them. */
-function residualRun(r: Float64Array, from: number, n: number, predictor: Predictor, stride: number, tmp: Float64Array): void {
-  let i = from;
-  if (i === 1 && predictor !== STRIDE) tmp[0] = r[1]!;
-  else tmp[0] = residualAt(r, i, predictor, stride);
-  i++;
-  const end = from + n;
-  if (predictor === STRIDE) for (; i < end; i++) tmp[i - from] = r[i]! - i * stride;
-  else if (predictor === PREV) for (; i < end; i++) tmp[i - from] = r[i]! - r[i - 1]!;
-  else if (predictor === PREV2) for (; i < end; i++) tmp[i - from] = r[i]! - r[i - 2]!;
-  else for (; i < end; i++) tmp[i - from] = r[i]! - r[i - 1]! - (r[i - 1]! - r[i - 2]!);
+/** Candidate k's α (which 0), β (1) or S (2) in r = x − α·x(i−1) − β·x(i−2) − i·S. */
+function coefficient(list: [Predictor, number][], k: number, which: number): number {
+  const [p, s] = k < list.length ? list[k]! : list[0]!;
+  if (which === 0) return p === PREV ? 1 : p === LINEAR ? 2 : 0;
+  if (which === 1) return p === PREV2 ? 1 : p === LINEAR ? -1 : 0;
+  return p === STRIDE ? s : 0;
 }
 
 /**
- * The candidate with the fewest bits over the sample chunks (ties: earliest in the list). Only the
- * power-of-two part of a common scale is counted here: a full gcd costs ~0.5 µs of double
- * modulos per candidate, so it is computed for the winner alone.
+ * The candidate with the fewest bits over the sample chunks (ties: earliest in the list). One
+ * fused pass evaluates every candidate as r = x − α·x(i−1) − β·x(i−2) − i·S (close enough for a
+ * choice; the winner is then computed exactly). The power-of-two part of a common scale is
+ * credited, from the OR of the residuals' offsets from the first; a full gcd costs ~0.5 µs of
+ * double modulos, so it is computed for the winner alone.
  */
-function pickBySample(r: Float64Array, m: number, nChunks: number, list: [Predictor, number][]): [Predictor, number] {
-  const picks: number[] = [];
-  if (nChunks <= SAMPLE_CHUNKS) for (let k = 0; k < nChunks; k++) picks.push(k);
-  else for (let s = 0; s < SAMPLE_CHUNKS; s++) picks.push(Math.round((s * (nChunks - 1)) / (SAMPLE_CHUNKS - 1)));
+function pickBySample(src: Int32Array, r: Float64Array, m: number, nChunks: number, list: [Predictor, number][]): [Predictor, number] {
+  const picks = samplePicks;
+  const nPicks = Math.min(nChunks, SAMPLE_CHUNKS);
+  for (let s = 0; s < nPicks; s++) picks[s] = nChunks <= SAMPLE_CHUNKS ? s : Math.round((s * (nChunks - 1)) / (SAMPLE_CHUNKS - 1));
+  const q = list.length;
+  const a0 = coefficient(list, 0, 0);
+  const b0 = coefficient(list, 0, 1);
+  const s0 = coefficient(list, 0, 2);
+  const a1 = coefficient(list, 1, 0);
+  const b1 = coefficient(list, 1, 1);
+  const s1 = coefficient(list, 1, 2);
+  const a2 = coefficient(list, 2, 0);
+  const b2 = coefficient(list, 2, 1);
+  const s2 = coefficient(list, 2, 2);
+  const a3 = coefficient(list, 3, 0);
+  const b3 = coefficient(list, 3, 1);
+  const s3 = coefficient(list, 3, 2);
+  relativeRange(src, 0, 2, r);
+  const first = r[1]!;
+  // Every candidate predicts x0 for i = 1 except STRIDE (x0 + S).
+  const f0 = first - s0;
+  const f1 = first - s1;
+  const f2 = first - s2;
+  const f3 = first - s3;
+  let o0 = 0;
+  let o1 = 0;
+  let o2 = 0;
+  let o3 = 0;
+  let w0 = 0;
+  let w1 = 0;
+  let w2 = 0;
+  let w3 = 0;
+  for (let p = 0; p < nPicks; p++) {
+    const from = picks[p]! * CHUNK + 1;
+    const end = Math.min(m + 1, from + SAMPLE_RUN);
+    relativeRange(src, Math.max(0, from - 2), end, r);
+    let b = from >= 2 ? r[from - 2]! : 0;
+    let a = r[from - 1]!;
+    if (from === 1) b = 0;
+    let n0 = Number.POSITIVE_INFINITY;
+    let n1 = n0;
+    let n2 = n0;
+    let n3 = n0;
+    let x0 = Number.NEGATIVE_INFINITY;
+    let x1 = x0;
+    let x2 = x0;
+    let x3 = x0;
+    for (let i = from; i < end; i++) {
+      const x = r[i]!;
+      const e0 = x - a0 * a - b0 * b - i * s0;
+      const e1 = x - a1 * a - b1 * b - i * s1;
+      const e2 = x - a2 * a - b2 * b - i * s2;
+      const e3 = x - a3 * a - b3 * b - i * s3;
+      b = a;
+      a = x;
+      n0 = e0 < n0 ? e0 : n0;
+      x0 = e0 > x0 ? e0 : x0;
+      n1 = e1 < n1 ? e1 : n1;
+      x1 = e1 > x1 ? e1 : x1;
+      n2 = e2 < n2 ? e2 : n2;
+      x2 = e2 > x2 ? e2 : x2;
+      n3 = e3 < n3 ? e3 : n3;
+      x3 = e3 > x3 ? e3 : x3;
+      o0 |= Math.abs(e0 - f0) >>> 0;
+      o1 |= Math.abs(e1 - f1) >>> 0;
+      o2 |= Math.abs(e2 - f2) >>> 0;
+      o3 |= Math.abs(e3 - f3) >>> 0;
+    }
+    const count = end - from;
+    w0 += count * bitsOf(x0 - n0);
+    w1 += count * bitsOf(x1 - n1);
+    w2 += count * bitsOf(x2 - n2);
+    w3 += count * bitsOf(x3 - n3);
+  }
+  const bits = [w0, w1, w2, w3];
+  const ors = [o0, o1, o2, o3];
   let best = 0;
   let bestBits = Number.POSITIVE_INFINITY;
-  for (let q = 0; q < list.length; q++) {
-    const [predictor, stride] = list[q]!;
-    // Powers of two common to every residual's offset from the first (a coarse clock, float32
-    // values) shrink widths: count them, cheaply, from the OR of the offsets' two halves.
-    const r0 = residualAt(r, 1, predictor, stride);
-    let orLo = 0;
-    let orHi = 0;
-    const tmp = sampleScratch;
-    for (let s = 0; s < picks.length; s++) {
-      const k = picks[s]!;
-      const from = k * CHUNK + 1;
-      const n = Math.min(m + 1, from + CHUNK) - from;
-      residualRun(r, from, n, predictor, stride, tmp);
-      let lo = Number.POSITIVE_INFINITY;
-      let hi = Number.NEGATIVE_INFINITY;
-      for (let j = 0; j < n; j++) {
-        const v = tmp[j]!;
-        lo = v < lo ? v : lo;
-        hi = v > hi ? v : hi;
-        const d = Math.abs(v - r0);
-        orLo |= d >>> 0;
-        orHi |= (d / TWO_32) >>> 0;
-      }
-      sampleRange[s] = hi - lo;
-    }
-    const tz = orLo !== 0 ? ctz(orLo) : orHi !== 0 ? 32 + ctz(orHi) : 0;
-    const unit = 2 ** tz;
-    let bits = 0;
-    for (let s = 0; s < picks.length; s++) {
-      const k = picks[s]!;
-      bits += bitsOf(sampleRange[s]! / unit) * (Math.min(m, (k + 1) * CHUNK) - k * CHUNK);
-    }
-    if (bits < bestBits) {
-      bestBits = bits;
-      best = q;
+  let sampled = 0;
+  for (let p = 0; p < nPicks; p++) sampled += Math.min(m + 1, picks[p]! * CHUNK + 1 + SAMPLE_RUN) - (picks[p]! * CHUNK + 1);
+  for (let k = 0; k < q; k++) {
+    // Each common trailing zero bit saves one bit per value, down to zero width.
+    const tz = ors[k] === 0 ? 0 : ctz(ors[k]!);
+    const b = Math.max(0, bits[k]! - tz * sampled);
+    if (b < bestBits) {
+      bestBits = b;
+      best = k;
     }
   }
   return list[best]!;
 }
 
+/** Largest |residual| seen by the last `residualsWithStats`. */
+let residualMax = 0;
+
 /**
- * `residuals` plus per-chunk min/max (into chunkMin/chunkMax) in one pass; returns max |r|.
- * Same arithmetic as `residuals`, operation for operation.
+ * Residuals of the column in `src` into out[0 … c−1) with per-chunk min/max (chunkMin/chunkMax)
+ * and their largest magnitude (`residualMax`), in one pass that computes x(i) − x0 on the fly;
+ * returns max |x(i) − x0|. Same arithmetic as `residuals`, operation for operation.
  */
-function residualsWithStats(r: Float64Array, c: number, predictor: Predictor, stride: number, out: Float64Array, nChunks: number): number {
+function residualsWithStats(src: Int32Array, c: number, predictor: Predictor, stride: number, out: Float64Array, nChunks: number): number {
   const cmin = chunkMin;
   const cmax = chunkMax;
+  const h0 = src[HI]!;
+  const l0 = src[LO]! >>> 0;
+  const isStride = predictor === STRIDE;
+  const isPrev = predictor === PREV;
+  const isPrev2 = predictor === PREV2;
   let abs = 0;
+  let relAbs = 0;
+  let a = 0; // x(i−2) − x0, with x(−1) = x0
+  let b = 0; // x(i−1) − x0
   for (let k = 0; k < nChunks; k++) {
     const from = k * CHUNK + 1;
     const end = Math.min(c, from + CHUNK);
     let lo = Number.POSITIVE_INFINITY;
     let hi = Number.NEGATIVE_INFINITY;
-    if (predictor === STRIDE) {
-      for (let i = from; i < end; i++) {
-        const v = r[i]! - i * stride;
-        out[i - 1] = v;
-        lo = v < lo ? v : lo;
-        hi = v > hi ? v : hi;
-      }
-    } else if (predictor === PREV) {
-      for (let i = from; i < end; i++) {
-        const v = r[i]! - r[i - 1]!;
-        out[i - 1] = v;
-        lo = v < lo ? v : lo;
-        hi = v > hi ? v : hi;
-      }
-    } else {
-      for (let i = from; i < end; i++) {
-        const v = i === 1 ? r[1]! : predictor === PREV2 ? r[i]! - r[i - 2]! : r[i]! - r[i - 1]! - (r[i - 1]! - r[i - 2]!);
-        out[i - 1] = v;
-        lo = v < lo ? v : lo;
-        hi = v > hi ? v : hi;
-      }
+    let rlo = 0;
+    let rhi = 0;
+    for (let i = from; i < end; i++) {
+      const x = (src[2 * i + HI]! - h0) * TWO_32 + ((src[2 * i + LO]! >>> 0) - l0);
+      const v = isStride ? x - i * stride : isPrev ? x - b : isPrev2 ? x - a : x - b - (b - a);
+      a = b;
+      b = x;
+      out[i - 1] = v;
+      lo = v < lo ? v : lo;
+      hi = v > hi ? v : hi;
+      rlo = x < rlo ? x : rlo;
+      rhi = x > rhi ? x : rhi;
     }
     cmin[k] = lo;
     cmax[k] = hi;
     abs = Math.max(abs, -lo, hi);
+    relAbs = Math.max(relAbs, -rlo, rhi);
   }
-  return abs;
+  residualMax = abs;
+  return relAbs;
 }
 
 /** The largest D with every r(j) ≡ r(0) (mod D); 1 when none helps. Exact residuals only. */
@@ -340,25 +372,31 @@ function groupStats(m: number, nChunks: number, g: number): [Float64Array, Float
  * Two STRIDE candidates for a clock: the least-squares slope (the exact period under symmetric
  * jitter) and the median of sampled steps (exact for a clean clock with duplicates and gaps).
  */
-function guessStrides(r: Float64Array, c: number): [number, number] {
-  const samples: number[] = [];
+function guessStrides(src: Int32Array, c: number): [number, number] {
+  const h0 = src[HI]!;
+  const l0 = src[LO]! >>> 0;
+  const samples = strideSamples;
   const step = Math.max(1, Math.floor((c - 1) / 15));
-  for (let i = 1; i < c; i += step) samples.push(r[i]! - r[i - 1]!);
-  samples.sort((x, y) => x - y);
-  const median = samples[samples.length >> 1]!;
+  let n = 0;
+  for (let i = 1; i < c && n < samples.length; i += step) {
+    const d = (src[2 * i + HI]! - src[2 * i - 2 + HI]!) * TWO_32 + ((src[2 * i + LO]! >>> 0) - (src[2 * i - 2 + LO]! >>> 0));
+    samples[n++] = d;
+  }
+  const median = samples.subarray(0, n).sort()[n >> 1]!;
   const mid = (c - 1) / 2;
   let num = 0;
   let den = 0;
   for (let i = 0; i < c; i++) {
     const d = i - mid;
-    num += d * r[i]!;
+    num += d * ((src[2 * i + HI]! - h0) * TWO_32 + ((src[2 * i + LO]! >>> 0) - l0));
     den += d * d;
   }
   const ls = Math.round(num / den);
-  const ok = (s: number): boolean => Number.isSafeInteger(s) && Math.abs(s) < TWO_52;
-  const a = ok(ls) ? ls : 0;
-  return [a, ok(median) ? median : a];
+  const a = Number.isSafeInteger(ls) && Math.abs(ls) < TWO_52 ? ls : 0;
+  return [a, Number.isSafeInteger(median) && Math.abs(median) < TWO_52 ? median : a];
 }
+
+const strideSamples = new Float64Array(16);
 
 /** Count of trailing zero bits of a non-zero int32. */
 function ctz(x: number): number {

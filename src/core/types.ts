@@ -36,3 +36,23 @@ export const FIRST_VERSION = 10 as Version;
 export const asNanos = (t: bigint): Nanos => t as Nanos;
 export const asVersion = (v: number): Version => v as Version;
 export const asPointWidth = (pw: number): PointWidth => pw as PointWidth;
+
+/** Points as columns: times (ns, ascending unless stated) and values; optional 32-bit quality flags. */
+export interface PointBatch {
+  readonly times: BigInt64Array;
+  readonly values: Float64Array;
+  readonly flags?: Uint32Array | undefined;
+}
+
+/**
+ * A stream's metadata as BTrDB describes it. `tags` always holds `name`, `unit` and `ingress`
+ * ('' when unset) and `distiller` when set; `annotations` are free key → string.
+ */
+export interface StreamDescriptor {
+  readonly id: StreamId;
+  readonly collection: string;
+  readonly tags: Readonly<Record<string, string>>;
+  readonly annotations: Readonly<Record<string, string>>;
+  /** 1 after create, raised by every metadata change. */
+  readonly propertyVersion: number;
+}

@@ -15,6 +15,7 @@ import { DbError } from '../core/errors.ts';
 import type { StatPoint } from '../core/stat.ts';
 import { FIRST_VERSION, LATEST, type MergePolicy, type StreamId, type Version } from '../core/types.ts';
 import type { BlockStore, RecordLog } from '../storage/types.ts';
+import { type CompactionReport, markLive, type RetentionPolicy, relocate, versionsToKeep } from './compaction.ts';
 import {
   applyRecord,
   decodeRecord,
@@ -38,13 +39,6 @@ import {
 } from './tree-query.ts';
 import { TreeStore, type TreeStoreOptions } from './tree-store.ts';
 import { deleteRange, insertBatch } from './tree-update.ts';
-import {
-  type CompactionReport,
-  markLive,
-  type RetentionPolicy,
-  relocate,
-  versionsToKeep,
-} from './compaction.ts';
 import { checkBatch, checkPointWidth, checkPolicy, checkRange, checkTime, checkWidth } from './validate.ts';
 import { decodeWalInsert, encodeWalInsert } from './wal-record.ts';
 

@@ -62,10 +62,30 @@ export function mergeRef(s: Summary, r: NodeRef): void {
   s.merge(r.count, r.mean, r.m2, r.min, r.max);
 }
 
-/** Statistics of values[lo, hi) as a fresh Summary (Welford, one pass). */
+/**
+ * Statistics of values[lo, hi) as a fresh Summary: two passes (sum, min, max; then Σ(v − mean)²),
+ * which is exact to rounding and avoids Welford's division per value.
+ */
 export function summarize(values: Float64Array, lo = 0, hi = values.length): Summary {
   const s = new Summary();
-  for (let i = lo; i < hi; i++) s.add(values[i]!);
+  const n = hi - lo;
+  if (n <= 0) return s;
+  let sum = 0;
+  let min = Number.POSITIVE_INFINITY; // as Summary.add: NaN never becomes min or max
+  let max = Number.NEGATIVE_INFINITY;
+  for (let i = lo; i < hi; i++) {
+    const v = values[i]!;
+    sum += v;
+    if (v < min) min = v;
+    if (v > max) max = v;
+  }
+  const mean = sum / n;
+  let m2 = 0;
+  for (let i = lo; i < hi; i++) {
+    const d = values[i]! - mean;
+    m2 += d * d;
+  }
+  s.merge(n, mean, m2, min, max);
   return s;
 }
 

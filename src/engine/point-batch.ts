@@ -3,14 +3,9 @@
  * concatenation and merge-policy resolution. Typed arrays only; bigint appears per element only in
  * comparisons.
  */
-import type { MergePolicy } from '../core/types.ts';
+import type { MergePolicy, PointBatch } from '../core/types.ts';
 
-/** Points as columns. `flags`, when present, has one 32-bit quality word per point. */
-export interface PointBatch {
-  readonly times: BigInt64Array;
-  readonly values: Float64Array;
-  readonly flags?: Uint32Array | undefined;
-}
+export type { PointBatch };
 
 export const EMPTY_BATCH: PointBatch = { times: new BigInt64Array(0), values: new Float64Array(0) };
 

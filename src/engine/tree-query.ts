@@ -3,11 +3,12 @@
  * Statistical queries use the statistics stored in core-node slots for every subtree that lies
  * wholly inside one window, so their cost grows with the number of windows, not of points.
  */
-import type { LeafColumns } from '../codec/types.ts';
+import type { CoreNode, LeafColumns } from '../codec/types.ts';
 import { DbError } from '../core/errors.ts';
 import { type StatPoint, Summary } from '../core/stat.ts';
 import { alignDown } from '../core/time.ts';
 import { FANOUT, isAligned, ROOT_PW, ROOT_START, slotStart } from './geometry.ts';
+import { addRange } from './leaf-ranges.ts';
 import { mergeRef, type NodeRef, slotRef } from './node-ref.ts';
 import { lowerBound, type PointBatch, slice } from './point-batch.ts';
 import type { TreeStore } from './tree-store.ts';
@@ -45,6 +46,75 @@ async function overlappingLeaves(store: TreeStore, root: NodeRef | null, start: 
   return out;
 }
 
+/** How a query treats a subtree: skip it, take its slot statistics whole, or look inside. */
+const SKIP = 0;
+const WHOLE = 1;
+const DESCEND = 2;
+type Classify = (ns: bigint, ne: bigint, pw: number) => 0 | 1 | 2;
+
+/**
+ * Visit a tree in time order: `onWhole` for subtrees taken whole, `onLeaf` for leaves looked into.
+ * First loads (asynchronously) every core node and leaf the walk will need — leaves with one
+ * coalesced read — then walks synchronously, so a query over cached data pays no await per node.
+ */
+async function visit(
+  store: TreeStore,
+  root: NodeRef | null,
+  classify: Classify,
+  onWhole: (ref: NodeRef, ns: bigint, pw: number) => void,
+  onLeaf: (cols: LeafColumns, ns: bigint, pw: number) => void,
+): Promise<void> {
+  if (root === null) return;
+  const cores = new Map<number, CoreNode>();
+  const leafRefs: NodeRef[] = [];
+  let level: Visit[] = [{ ref: root, start: ROOT_START, pw: ROOT_PW }];
+  while (level.length > 0) {
+    const next: Visit[] = [];
+    const inner = level.filter((v) => {
+      const c = classify(v.start, v.start + (1n << BigInt(v.pw)), v.pw);
+      if (c !== DESCEND) return false;
+      if (v.ref.leaf) {
+        leafRefs.push(v.ref);
+        return false;
+      }
+      return true;
+    });
+    const nodes = await Promise.all(inner.map((v) => store.core(v.ref)));
+    for (let k = 0; k < inner.length; k++) {
+      const v = inner[k]!;
+      const node = nodes[k]!;
+      cores.set(v.ref.addr, node);
+      for (let i = 0; i < FANOUT; i++) {
+        const child = slotRef(node, i);
+        if (child) next.push({ ref: child, start: slotStart(v.start, node.childPw, i), pw: node.childPw });
+      }
+    }
+    level = next;
+  }
+  leafRefs.sort((a, b) => a.addr - b.addr);
+  const loaded = await store.leafMany(leafRefs);
+  const leaves = new Map<number, LeafColumns>();
+  for (let k = 0; k < leafRefs.length; k++) leaves.set(leafRefs[k]!.addr, loaded[k]!);
+  const walk = (ref: NodeRef, ns: bigint, pw: number): void => {
+    const c = classify(ns, ns + (1n << BigInt(pw)), pw);
+    if (c === SKIP) return;
+    if (c === WHOLE) {
+      onWhole(ref, ns, pw);
+      return;
+    }
+    if (ref.leaf) {
+      onLeaf(leaves.get(ref.addr)!, ns, pw);
+      return;
+    }
+    const node = cores.get(ref.addr)!;
+    for (let i = 0; i < FANOUT; i++) {
+      const child = slotRef(node, i);
+      if (child) walk(child, slotStart(ns, node.childPw, i), node.childPw);
+    }
+  };
+  walk(root, ROOT_START, ROOT_PW);
+}
+
 /** Raw points in [start, end), ascending, as chunks of typed arrays (views; do not mutate). */
 export async function* rawValues(
   store: TreeStore,
@@ -72,24 +142,20 @@ function clip(c: LeafColumns, start: bigint, end: bigint): PointBatch {
 
 /** Exact number of points in [start, end). */
 export async function countRange(store: TreeStore, root: NodeRef | null, start: bigint, end: bigint): Promise<number> {
-  const walk = async (ref: NodeRef, ns: bigint, pw: number): Promise<number> => {
-    const ne = ns + (1n << BigInt(pw));
-    if (ne <= start || ns >= end) return 0;
-    if (ns >= start && ne <= end) return ref.count;
-    if (ref.leaf) {
-      const c = await store.leaf(ref);
+  let total = 0;
+  await visit(
+    store,
+    root,
+    (ns, ne) => (ne <= start || ns >= end ? SKIP : ns >= start && ne <= end ? WHOLE : DESCEND),
+    (ref) => {
+      total += ref.count;
+    },
+    (c) => {
       const lo = lowerBound(c.times, start);
-      return lowerBound(c.times, end, lo) - lo;
-    }
-    const node = await store.core(ref);
-    let total = 0;
-    for (let i = 0; i < FANOUT; i++) {
-      const child = slotRef(node, i);
-      if (child) total += await walk(child, slotStart(ns, node.childPw, i), node.childPw);
-    }
-    return total;
-  };
-  return root ? walk(root, ROOT_START, ROOT_PW) : 0;
+      total += lowerBound(c.times, end, lo) - lo;
+    },
+  );
+  return total;
 }
 
 /**
@@ -129,10 +195,10 @@ class WindowSink {
     mergeRef(this.acc, ref);
   }
 
-  addValues(w: bigint, values: Float64Array, lo: number, hi: number): void {
+  addValues(w: bigint, leaf: LeafColumns, lo: number, hi: number): void {
     if (hi <= lo) return;
     this.moveTo(w);
-    for (let i = lo; i < hi; i++) this.acc.add(values[i]!);
+    addRange(this.acc, leaf, lo, hi);
   }
 
   /** Close the last window; with a step, pad empty windows up to `stop` (exclusive). */
@@ -169,36 +235,27 @@ export async function windows(
   const stop = start + width * nwBig;
   const sink = new WindowSink(width, start);
   const windowOf = (t: bigint): bigint => start + ((t - start) / width) * width;
-  const walk = async (ref: NodeRef, ns: bigint, pw: number): Promise<void> => {
-    const ne = ns + (1n << BigInt(pw));
-    if (ne <= start || ns >= stop) return;
-    if (ns >= start && ne <= stop) {
-      const w = windowOf(ns);
-      if (w === windowOf(ne - 1n)) {
-        sink.addRef(w, ref);
-        return;
-      }
-    }
-    if (ref.leaf) {
-      const c = await store.leaf(ref);
+  if (nwBig === 0n) return [];
+  await visit(
+    store,
+    root,
+    (ns, ne) => {
+      if (ne <= start || ns >= stop) return SKIP;
+      if (ns >= start && ne <= stop && windowOf(ns) === windowOf(ne - 1n)) return WHOLE;
+      return DESCEND;
+    },
+    (ref, ns) => sink.addRef(windowOf(ns), ref),
+    (c) => {
       let lo = lowerBound(c.times, start);
       const hi = lowerBound(c.times, stop, lo);
       while (lo < hi) {
         const w = windowOf(c.times[lo]!);
         const next = lowerBound(c.times, w + width, lo, hi);
-        sink.addValues(w, c.values, lo, next);
+        sink.addValues(w, c, lo, next);
         lo = next;
       }
-      return;
-    }
-    const node = await store.core(ref);
-    for (let i = 0; i < FANOUT; i++) {
-      const child = slotRef(node, i);
-      if (child) await walk(child, slotStart(ns, node.childPw, i), node.childPw);
-    }
-  };
-  if (nwBig === 0n) return [];
-  if (root) await walk(root, ROOT_START, ROOT_PW);
+    },
+  );
   return sink.finish(stop);
 }
 
@@ -219,32 +276,22 @@ export async function alignedWindows(
   const width = 1n << BigInt(pw);
   const windowOf = (t: bigint): bigint => alignDown(t, pw);
   const sink = new WindowSink(0n);
-  const walk = async (ref: NodeRef, ns: bigint, npw: number): Promise<void> => {
-    const ne = ns + (1n << BigInt(npw));
-    if (ne <= s || ns >= e) return;
-    if (npw <= pw && isAligned(npw)) {
-      sink.addRef(windowOf(ns), ref);
-      return;
-    }
-    if (ref.leaf) {
-      const c = await store.leaf(ref);
+  await visit(
+    store,
+    root,
+    (ns, ne, npw) => (ne <= s || ns >= e ? SKIP : npw <= pw && isAligned(npw) ? WHOLE : DESCEND),
+    (ref, ns) => sink.addRef(windowOf(ns), ref),
+    (c, ns) => {
       let lo = lowerBound(c.times, s > ns ? s : ns);
       const hi = lowerBound(c.times, e, lo);
       while (lo < hi) {
         const w = windowOf(c.times[lo]!);
         const next = lowerBound(c.times, w + width, lo, hi);
-        sink.addValues(w, c.values, lo, next);
+        sink.addValues(w, c, lo, next);
         lo = next;
       }
-      return;
-    }
-    const node = await store.core(ref);
-    for (let i = 0; i < FANOUT; i++) {
-      const child = slotRef(node, i);
-      if (child) await walk(child, slotStart(ns, node.childPw, i), node.childPw);
-    }
-  };
-  await walk(root, ROOT_START, ROOT_PW);
+    },
+  );
   return sink.finish();
 }
 

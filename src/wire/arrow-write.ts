@@ -6,13 +6,11 @@
  */
 import {
   type DataType,
-  Field,
   makeData,
   RecordBatch,
   type Schema,
   Struct,
   Table,
-  TimestampNanosecond,
   tableToIPC,
 } from 'apache-arrow';
 import type { StatPoint } from '../core/stat.ts';

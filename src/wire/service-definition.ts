@@ -4,8 +4,9 @@
  * 'BTrDB')` (see grpc-client.ts). Method keys are the proto's RPC names (`RawValues`); the
  * lower-camel alias (`rawValues`) is set as `originalName`, which grpc-js accepts on both sides.
  *
- * A request that cannot be decoded makes grpc-js fail the call with status INTERNAL and the
- * WireFormatError text in the details (it never reaches a handler).
+ * A request that cannot be decoded never reaches a handler: grpc-js fails the call with status
+ * INTERNAL and the fixed details "Error deserializing request". The WireFormatError itself goes
+ * only to the optional `onDecodeError` hook (for logging).
  */
 import type {
   handleBidiStreamingCall,
@@ -42,6 +43,8 @@ export type BTrDBHandlers = { [N in RpcName]: HandlerOf<BTrDBRpcs[N]> };
 export interface ServiceDefinitionOptions {
   /** Most points accepted in one InsertParams (default DEFAULT_MAX_INSERT_POINTS). */
   readonly maxInsertPoints?: number;
+  /** Called with the RPC name and the error when a request cannot be decoded (then rethrown). */
+  readonly onDecodeError?: (rpc: RpcName, error: unknown) => void;
 }
 
 const lowerCamel = (s: string): string => s[0]!.toLowerCase() + s.slice(1);
@@ -59,15 +62,29 @@ function method<Q, R>(name: string, kind: string, req: MessageCodec<Q>, res: Mes
   };
 }
 
-/** Build the definition; options change only how Insert requests are decoded. */
+/** Build the definition; options change only how requests are decoded. */
 export function createBTrDBServiceDefinition(options: ServiceDefinitionOptions = {}): BTrDBServiceDefinition {
   const out: Record<string, MethodDefinition<unknown, unknown>> = {};
-  for (const [name, r] of Object.entries(BTRDB_RPCS) as [string, Rpc<'U' | 'S' | 'B', unknown, unknown>][]) {
-    out[name] = method(name, r.kind, r.request, r.response);
-  }
   const maxPoints = options.maxInsertPoints ?? DEFAULT_MAX_INSERT_POINTS;
-  if (maxPoints !== DEFAULT_MAX_INSERT_POINTS) {
-    out.Insert = { ...out.Insert!, requestDeserialize: (b: Buffer) => decodeInsertParams(b, { maxPoints }) };
+  const hook = options.onDecodeError;
+  for (const [name, r] of Object.entries(BTRDB_RPCS) as [RpcName, Rpc<'U' | 'S' | 'B', unknown, unknown>][]) {
+    const m = method(name, r.kind, r.request, r.response);
+    const decode =
+      name === 'Insert' && maxPoints !== DEFAULT_MAX_INSERT_POINTS
+        ? (b: Buffer): unknown => decodeInsertParams(b, { maxPoints })
+        : m.requestDeserialize;
+    const requestDeserialize =
+      hook === undefined
+        ? decode
+        : (b: Buffer): unknown => {
+            try {
+              return decode(b);
+            } catch (e) {
+              hook(name, e);
+              throw e;
+            }
+          };
+    out[name] = { ...m, requestDeserialize };
   }
   return out as unknown as BTrDBServiceDefinition;
 }
