@@ -12,6 +12,11 @@ export class ByteWriter {
     this.view = new DataView(this.buf.buffer);
   }
 
+  /** Forget everything written; keep the buffer (for a writer reused across calls). */
+  reset(): void {
+    this.pos = 0;
+  }
+
   /** Make room for `n` more bytes. */
   reserve(n: number): void {
     const need = this.pos + n;

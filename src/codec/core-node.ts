@@ -31,8 +31,8 @@ export function encodeCoreNode(node: CoreNode): Uint8Array {
   }
   if (BigInt.asIntN(64, node.start) !== node.start) throw new DbError(421, `core node start ${node.start} is not an int64`);
   const stats = [min, max, mean, m2].map((a) => new Int32Array(a.buffer, a.byteOffset, 2 * FANOUT));
-  let used = 0n;
-  let leaves = 0n;
+  const used = [0, 0]; // slot bitmap as two uint32 words (slots 0–31, 32–63)
+  const leaves = [0, 0];
   let slots = 0;
   for (let i = 0; i < FANOUT; i++) {
     const a = addr[i]!;
@@ -48,8 +48,8 @@ export function encodeCoreNode(node: CoreNode): Uint8Array {
     let nonEmpty = a !== 0 || len[i] !== 0 || l !== 0 || c !== 0;
     for (const s of stats) nonEmpty ||= s[2 * i] !== 0 || s[2 * i + 1] !== 0;
     if (!nonEmpty) continue;
-    used |= 1n << BigInt(i);
-    if (l === 1) leaves |= 1n << BigInt(i);
+    used[i >>> 5] |= 1 << (i & 31);
+    if (l === 1) leaves[i >>> 5] |= 1 << (i & 31);
     slots++;
   }
   const out = new Uint8Array(CORE_HEADER_BYTES + CORE_SLOT_BYTES * slots);
@@ -58,11 +58,13 @@ export function encodeCoreNode(node: CoreNode): Uint8Array {
   out[1] = FORMAT_VERSION;
   out[2] = node.childPw;
   v.setBigInt64(3, node.start, true);
-  v.setBigUint64(11, used, true);
-  v.setBigUint64(19, leaves, true);
+  v.setUint32(11, used[0]!, true);
+  v.setUint32(15, used[1]!, true);
+  v.setUint32(19, leaves[0]!, true);
+  v.setUint32(23, leaves[1]!, true);
   let p = CORE_HEADER_BYTES;
   for (let i = 0; i < FANOUT; i++) {
-    if (((used >> BigInt(i)) & 1n) === 0n) continue;
+    if (((used[i >>> 5]! >>> (i & 31)) & 1) === 0) continue;
     writeU64(v, p, addr[i]!);
     v.setUint32(p + 8, len[i]!, true);
     writeU64(v, p + 12, count[i]!);
@@ -88,11 +90,10 @@ export function decodeCoreNode(bytes: Uint8Array): CoreNode {
   r.need(CORE_HEADER_BYTES - 3, 'header');
   const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.length);
   const start = v.getBigInt64(3, true);
-  const used = v.getBigUint64(11, true);
-  const leaves = v.getBigUint64(19, true);
-  if ((leaves & ~used) !== 0n) throw r.fail('leaf flag set on an empty slot', 19);
-  let slots = 0;
-  for (let u = used; u !== 0n; u >>= 1n) slots += Number(u & 1n);
+  const used = [v.getUint32(11, true), v.getUint32(15, true)];
+  const leaves = [v.getUint32(19, true), v.getUint32(23, true)];
+  if ((leaves[0]! & ~used[0]!) !== 0 || (leaves[1]! & ~used[1]!) !== 0) throw r.fail('leaf flag set on an empty slot', 19);
+  const slots = popcount(used[0]!) + popcount(used[1]!);
   const expected = CORE_HEADER_BYTES + CORE_SLOT_BYTES * slots;
   if (bytes.length !== expected) {
     throw r.fail(`length ${bytes.length} does not match ${slots} slots (${expected} bytes)`, Math.min(bytes.length, expected));
@@ -100,11 +101,11 @@ export function decodeCoreNode(bytes: Uint8Array): CoreNode {
   const node = emptyCoreNode(start, childPw);
   let p = CORE_HEADER_BYTES;
   for (let i = 0; i < FANOUT; i++) {
-    if (((used >> BigInt(i)) & 1n) === 0n) continue;
+    if (((used[i >>> 5]! >>> (i & 31)) & 1) === 0) continue;
     node.addr[i] = readU64(r, v, p, 'addr');
     node.len[i] = v.getUint32(p + 8, true);
     node.count[i] = readU64(r, v, p + 12, 'count');
-    node.leaf[i] = Number((leaves >> BigInt(i)) & 1n);
+    node.leaf[i] = (leaves[i >>> 5]! >>> (i & 31)) & 1;
     takeBits(bytes, p + 20, node.min, i);
     takeBits(bytes, p + 28, node.max, i);
     takeBits(bytes, p + 36, node.mean, i);
@@ -112,6 +113,12 @@ export function decodeCoreNode(bytes: Uint8Array): CoreNode {
     p += CORE_SLOT_BYTES;
   }
   return node;
+}
+
+function popcount(x: number): number {
+  let n = 0;
+  for (let y = x >>> 0; y !== 0; y &= y - 1) n++;
+  return n;
 }
 
 function writeU64(v: DataView, at: number, x: number): void {

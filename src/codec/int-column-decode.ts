@@ -187,18 +187,14 @@ export function decodeIntColumn(col: IntColumn, bytes: Uint8Array, out: Int32Arr
 const LIMIT = 2 ** 52;
 const INV_2_32 = 1 / 4294967296;
 
-/** Unpack `count` fields of `width` bits at bit `pos` into lo (and hi when width > 32). */
+/** Unpack `count` fields of `width` bits at bit `pos` into lo, and hi when width > 32 (else hi is stale). */
 function unpackGroup(words: Uint32Array, pos: number, width: number, count: number, lo: Uint32Array, hi: Uint32Array): number {
   if (width === 0) {
     lo.fill(0, 0, count);
-    hi.fill(0, 0, count);
     return pos;
   }
-  if (width <= 32) {
-    hi.fill(0, 0, count);
-    return unpackFields(words, pos, width, count, lo);
-  }
-  if ((pos & 31) === 0) lo.set(words.subarray(pos >>> 5, (pos >>> 5) + count));
+  if (width <= 32) return unpackFields(words, pos, width, count, lo);
+  if ((pos & 31) === 0) for (let j = 0, at = pos >>> 5; j < count; j++) lo[j] = words[at + j]!;
   else unpackOneByOne(words, pos, 32, lo, 0, count);
   return unpackFields(words, pos + 32 * count, width - 32, count, hi);
 }
@@ -207,7 +203,7 @@ function unpackFields(words: Uint32Array, pos: number, k: number, count: number,
   if ((pos & 31) !== 0) return unpackOneByOne(words, pos, k, dst, 0, count);
   const blocks = count >>> 5;
   let at = pos >>> 5;
-  if (k === 32) dst.set(words.subarray(at, at + blocks * 32));
+  if (k === 32) for (let j = 0; j < blocks * 32; j++) dst[j] = words[at + j]!;
   else {
     const unpack = UNPACK[k]!;
     for (let b = 0; b < blocks; b++, at += k) unpack(words, at, dst, b * 32);
@@ -237,8 +233,18 @@ function fastPrev(out: Int32Array, i: number, count: number, lo: Uint32Array, hi
   const ah = out[2 * (i - 1) + HI]!;
   const al = out[2 * (i - 1) + LO]! >>> 0;
   let d = 0;
+  if (wide) {
+    for (let j = 0; j < count; j++) {
+      d += base + lo[j]! + hi[j]! * TWO_32;
+      const L = al + d;
+      const k = 2 * (i + j);
+      out[k + LO] = L;
+      out[k + HI] = ah + Math.floor(L * INV_2_32);
+    }
+    return true;
+  }
   for (let j = 0; j < count; j++) {
-    d += base + lo[j]! + (wide ? hi[j]! * TWO_32 : 0);
+    d += base + lo[j]!;
     const L = al + d;
     const k = 2 * (i + j);
     out[k + LO] = L;
@@ -256,8 +262,20 @@ function fastPrev2(out: Int32Array, i: number, count: number, lo: Uint32Array, h
   let a = dqh * TWO_32 + ((out[2 * qi + LO]! >>> 0) - al);
   if (Math.abs(a) + count * rmax >= LIMIT) return false;
   let b = 0;
+  if (wide) {
+    for (let j = 0; j < count; j++) {
+      const d = a + base + lo[j]! + hi[j]! * TWO_32;
+      a = b;
+      b = d;
+      const L = al + d;
+      const k = 2 * (i + j);
+      out[k + LO] = L;
+      out[k + HI] = ah + Math.floor(L * INV_2_32);
+    }
+    return true;
+  }
   for (let j = 0; j < count; j++) {
-    const d = a + base + lo[j]! + (wide ? hi[j]! * TWO_32 : 0);
+    const d = a + base + lo[j]!;
     a = b;
     b = d;
     const L = al + d;
@@ -278,7 +296,7 @@ function fastLinear(out: Int32Array, i: number, count: number, lo: Uint32Array, 
   if ((count + 1) * (count + 1) * (Math.abs(a) + rmax) >= LIMIT) return false;
   let b = 0;
   for (let j = 0; j < count; j++) {
-    const d = b - a + b + base + lo[j]! + (wide ? hi[j]! * TWO_32 : 0);
+    const d = b - a + b + base + lo[j]! + (wide ? hi[j]! * TWO_32 : 0); // LINEAR is rare: one loop
     a = b;
     b = d;
     const L = al + d;
@@ -291,10 +309,20 @@ function fastLinear(out: Int32Array, i: number, count: number, lo: Uint32Array, 
 
 /** STRIDE, anchored at the prediction of x(i−1), C = x0 + (i−1)·S: d(j) = (j+1)·S + r(j). */
 function fastStride(out: Int32Array, i: number, count: number, lo: Uint32Array, hi: Uint32Array, wide: boolean, base: number, stride: number, ch: number, cl: number): void {
-  let s = 0;
+  let s = cl + base;
+  if (wide) {
+    for (let j = 0; j < count; j++) {
+      s += stride;
+      const L = s + lo[j]! + hi[j]! * TWO_32;
+      const k = 2 * (i + j);
+      out[k + LO] = L;
+      out[k + HI] = ch + Math.floor(L * INV_2_32);
+    }
+    return;
+  }
   for (let j = 0; j < count; j++) {
     s += stride;
-    const L = cl + s + base + lo[j]! + (wide ? hi[j]! * TWO_32 : 0);
+    const L = s + lo[j]!;
     const k = 2 * (i + j);
     out[k + LO] = L;
     out[k + HI] = ch + Math.floor(L * INV_2_32);
@@ -304,6 +332,7 @@ function fastStride(out: Int32Array, i: number, count: number, lo: Uint32Array, 
 /** Exact 64-bit rebuild of one group, any scale; returns the STRIDE prediction state after it. */
 function slowGroup(col: IntColumn, out: Int32Array, i: number, count: number, lo: Uint32Array, hi: Uint32Array, bh: number, bl: number, ch: number, cl: number): [number, number] {
   const { predictor, scale } = col;
+  const wide = col.widths[Math.floor((i - 1) / (1 << col.groupLog2))]! > 32;
   const sh = col.strideHi;
   const sl = col.strideLo >>> 0;
   let ph = out[2 * (i - 1) + HI]!;
@@ -313,7 +342,7 @@ function slowGroup(col: IntColumn, out: Int32Array, i: number, count: number, lo
   let ql = out[2 * qi + LO]! >>> 0;
   for (let j = 0; j < count; j++) {
     let ul = lo[j]!;
-    let uh = hi[j]!;
+    let uh = wide ? hi[j]! : 0;
     if (scale !== 1) {
       const v = (uh * TWO_32 + ul) * scale; // < 2^53, checked when the header was read
       ul = v >>> 0;

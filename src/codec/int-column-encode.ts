@@ -191,7 +191,7 @@ function writeWide(w: ByteWriter, src: Int32Array, c: number, plan: IntPlan): vo
 function packGroup(words: Uint32Array, pos: number, width: number, count: number, lo: Uint32Array, hi: Uint32Array): number {
   if (width === 0) return pos;
   if (width <= 32) return packFields(words, pos, width, count, lo);
-  words.set(lo.subarray(0, count), pos >>> 5);
+  for (let j = 0, at = pos >>> 5; j < count; j++) words[at + j] = lo[j]!;
   return packFields(words, pos + 32 * count, width - 32, count, hi);
 }
 
@@ -200,7 +200,7 @@ function packFields(words: Uint32Array, pos: number, k: number, count: number, s
   const blocks = count >>> 5;
   if ((pos & 31) === 0) {
     let at = pos >>> 5;
-    if (k === 32) words.set(src.subarray(0, blocks * 32), at);
+    if (k === 32) for (let j = 0; j < blocks * 32; j++) words[at + j] = src[j]!;
     else {
       const pack = PACK[k]!;
       for (let b = 0; b < blocks; b++, at += k) pack(src, b * 32, words, at);

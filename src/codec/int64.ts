@@ -42,6 +42,15 @@ export function varintLength(x: number): number {
   return n > 10 ? 10 : n;
 }
 
+/** Length in bytes of the zigzag LEB128 varint of an int64 given as halves. */
+export function zigzagVarintLength64(hi: number, lo: number): number {
+  const sign = hi >> 31;
+  const zh = (((hi << 1) | (lo >>> 31)) ^ sign) >>> 0;
+  const zl = ((lo << 1) ^ sign) >>> 0;
+  const bits = zh !== 0 ? 64 - Math.clz32(zh) : 32 - Math.clz32(zl);
+  return Math.max(1, Math.ceil(bits / 7));
+}
+
 /** Zigzag of a safe integer held in a double: 0, -1, 1, -2 … → 0, 1, 2, 3 … */
 export function zigzagNumber(v: number): number {
   return v >= 0 ? v * 2 : -v * 2 - 1;

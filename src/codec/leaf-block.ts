@@ -24,6 +24,9 @@ export const HAS_FLAGS = 1;
 
 export type PredictorName = 'prev' | 'prev2' | 'linear' | 'stride';
 
+/** One writer reused by every call (encodeLeaf is synchronous; `finish` copies the bytes out). */
+const writer = new ByteWriter(1 << 16);
+
 const PREDICTORS: Readonly<Record<PredictorName, Predictor>> = {
   prev: PREV,
   prev2: PREV2,
@@ -51,7 +54,8 @@ export function encodeLeaf(cols: LeafColumns, options: LeafEncodeOptions = {}): 
   if (values.length !== n) throw new DbError(421, `leaf has ${n} times but ${values.length} values`);
   if (flags !== undefined && flags.length !== n) throw new DbError(421, `leaf has ${n} times but ${flags.length} flags`);
   if (n > MAX_LEAF_POINTS) throw new DbError(421, `leaf of ${n} points exceeds ${MAX_LEAF_POINTS}`);
-  const w = new ByteWriter(64 + n * 4);
+  const w = writer;
+  w.reset();
   w.u8(LEAF_MAGIC);
   w.u8(FORMAT_VERSION);
   w.u8(flags === undefined ? 0 : HAS_FLAGS);

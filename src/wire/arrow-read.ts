@@ -71,7 +71,8 @@ export function readTimeColumn(table: Table, index: number, what: string): BigIn
       const hi = I64_MAX / per;
       for (let i = 0; i < src.length; i++) {
         const v = src[i]!;
-        if (v < lo || v > hi) throw bad(what, `time ${v} ${TimeUnit[(t as Timestamp).unit]} overflows int64 nanoseconds`);
+        if (v < lo || v > hi)
+          throw bad(what, `time ${v} ${TimeUnit[(t as Timestamp).unit]} overflows int64 nanoseconds`);
         out[o + i] = v * per;
       }
     }

@@ -14,7 +14,14 @@ export function rawSchema(): Schema {
 
 /** ArrowAlignedWindows / ArrowWindows: time, min, mean, max (float64), count (uint64), stddev. */
 export function windowsSchema(): Schema {
-  return new Schema([time(), f64('min'), f64('mean'), f64('max'), new Field('count', new Uint64(), false), f64('stddev')]);
+  return new Schema([
+    time(),
+    f64('min'),
+    f64('mean'),
+    f64('max'),
+    new Field('count', new Uint64(), false),
+    f64('stddev'),
+  ]);
 }
 
 /**

@@ -4,15 +4,7 @@
  * a template cast needs new arrays. Every answer message of one call must use the same schema
  * (the client concatenates the tables), and an empty answer still carries the full schema.
  */
-import {
-  type DataType,
-  makeData,
-  RecordBatch,
-  type Schema,
-  Struct,
-  Table,
-  tableToIPC,
-} from 'apache-arrow';
+import { type DataType, makeData, RecordBatch, type Schema, Struct, Table, tableToIPC } from 'apache-arrow';
 import type { StatPoint } from '../core/stat.ts';
 import { multiValuesSchema, rawSchema, windowsSchema } from './arrow-schemas.ts';
 import { type ArrowTemplate, castTimes, castValues } from './arrow-template.ts';
@@ -44,7 +36,10 @@ function withTemplate(
 ): Uint8Array {
   if (template === undefined) return arrowStream(schema, [times, ...values]);
   const [timeCast, ...valueCasts] = template.casts;
-  return arrowStream(template.schema, [castTimes(times, timeCast!), ...values.map((v, i) => castValues(v, valueCasts[i]!))]);
+  return arrowStream(template.schema, [
+    castTimes(times, timeCast!),
+    ...values.map((v, i) => castValues(v, valueCasts[i]!)),
+  ]);
 }
 
 /** ArrowRawValues answer (default schema, or the template's). */
@@ -62,7 +57,8 @@ export function multiValuesToArrow(
   uuids: readonly string[],
   template?: ArrowTemplate,
 ): Uint8Array {
-  if (columns.length !== uuids.length) throw new RangeError(`${columns.length} value columns for ${uuids.length} uuids`);
+  if (columns.length !== uuids.length)
+    throw new RangeError(`${columns.length} value columns for ${uuids.length} uuids`);
   return withTemplate(multiValuesSchema(uuids), template, times, columns);
 }
 

@@ -6,15 +6,15 @@ import {
   Float64,
   Int64,
   Schema,
+  Table,
   TimestampMicrosecond,
   TimestampMillisecond,
   TimestampNanosecond,
   TimestampSecond,
-  Utf8,
   tableFromIPC,
-  vectorFromArray,
-  Table,
   tableToIPC,
+  Utf8,
+  vectorFromArray,
 } from 'apache-arrow';
 import { DbError } from '../core/errors.ts';
 import { decodeArrowMultiValues, decodeArrowPoints, decodeArrowWindows } from './arrow-read.ts';
@@ -22,7 +22,8 @@ import { multiValuesSchema, rawSchema, windowsSchema } from './arrow-schemas.ts'
 import { parseArrowTemplate } from './arrow-template.ts';
 import { arrowStream, multiValuesToArrow, rawValuesToArrow, windowsToArrow } from './arrow-write.ts';
 
-const describeSchema = (s: Schema) => s.fields.map((f) => `${f.name}:${String(f.type)}:${f.nullable ? 'null' : 'notnull'}`);
+const describeSchema = (s: Schema) =>
+  s.fields.map((f) => `${f.name}:${String(f.type)}:${f.nullable ? 'null' : 'notnull'}`);
 const templateOf = (fields: Field[]) => arrowStream(new Schema(fields), fields.map(() => new Float64Array(0)) as never);
 const is438 = (pattern: RegExp) => (e: unknown) => e instanceof DbError && e.code === 438 && pattern.test(e.message);
 const NEAR = [-(1n << 62n) - 1n, -(1n << 62n), -1n, 0n, 1n, (1n << 62n) - 1n, (1n << 62n) + 3n];
@@ -37,7 +38,10 @@ describe('Arrow IPC answers', () => {
     const values = Float64Array.from(NEAR.map((_, i) => i / 3));
     const bytes = rawValuesToArrow({ times, values });
     const table = tableFromIPC(bytes);
-    assert.deepEqual(describeSchema(table.schema), ['time:Timestamp<NANOSECOND, UTC>:notnull', 'value:Float64:notnull']);
+    assert.deepEqual(describeSchema(table.schema), [
+      'time:Timestamp<NANOSECOND, UTC>:notnull',
+      'value:Float64:notnull',
+    ]);
     assert.deepStrictEqual(decodeArrowPoints(bytes), { times, values });
     // A stream ends with the end-of-stream marker (continuation token + zero length).
     assert.deepEqual([...bytes.subarray(bytes.length - 8)], [0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0]);
@@ -102,12 +106,18 @@ describe('Arrow templates', () => {
       emptyTemplate(new Schema([new Field('t', new Int64(), false), new Field('v', new Float32(), false)])),
       2,
     )!;
-    const bytes = rawValuesToArrow({ times: BigInt64Array.from(NEAR), values: Float64Array.from(NEAR.map((_, i) => i + 0.1)) }, t);
+    const bytes = rawValuesToArrow(
+      { times: BigInt64Array.from(NEAR), values: Float64Array.from(NEAR.map((_, i) => i + 0.1)) },
+      t,
+    );
     const table = tableFromIPC(bytes);
     assert.deepEqual(describeSchema(table.schema), ['t:Int64:notnull', 'v:Float32:notnull']);
     const back = decodeArrowPoints(bytes);
     assert.deepStrictEqual([...back.times], NEAR);
-    assert.deepStrictEqual([...back.values], NEAR.map((_, i) => Math.fround(i + 0.1)));
+    assert.deepStrictEqual(
+      [...back.values],
+      NEAR.map((_, i) => Math.fround(i + 0.1)),
+    );
   });
 
   test('casts multi answers to a timestamp template with mixed float widths and nullability', () => {
@@ -135,10 +145,18 @@ describe('Arrow templates', () => {
 
   test('casts times to a coarser unit by floor division, keeping the time zone', () => {
     const t = parseArrowTemplate(
-      emptyTemplate(new Schema([new Field('ts', new TimestampMillisecond('Europe/Paris'), true), new Field('v', new Float64(), true)])),
+      emptyTemplate(
+        new Schema([
+          new Field('ts', new TimestampMillisecond('Europe/Paris'), true),
+          new Field('v', new Float64(), true),
+        ]),
+      ),
       2,
     )!;
-    const bytes = rawValuesToArrow({ times: BigInt64Array.from([1_999_999n, -1n, -1_000_000n]), values: new Float64Array(3) }, t);
+    const bytes = rawValuesToArrow(
+      { times: BigInt64Array.from([1_999_999n, -1n, -1_000_000n]), values: new Float64Array(3) },
+      t,
+    );
     const table = tableFromIPC(bytes);
     assert.deepEqual(describeSchema(table.schema), ['ts:Timestamp<MILLISECOND, Europe/Paris>:null', 'v:Float64:null']);
     assert.deepStrictEqual([...(table.getChild('ts')!.data[0]!.values as BigInt64Array)], [1n, -1n, -1n]);
@@ -153,7 +171,10 @@ describe('Arrow templates', () => {
     assert.throws(() => parseArrowTemplate(utf8, 2), is438(/time can be a timestamp or int64/));
     const intValue = emptyTemplate(new Schema([new Field('t', new Int64()), new Field('v', new Int64())]));
     assert.throws(() => parseArrowTemplate(intValue, 2), is438(/values can be float64 or float32/));
-    assert.throws(() => parseArrowTemplate(new Uint8Array([1, 2, 3, 4, 5, 6, 7, 8, 9]), 2), is438(/not an Arrow IPC stream/));
+    assert.throws(
+      () => parseArrowTemplate(new Uint8Array([1, 2, 3, 4, 5, 6, 7, 8, 9]), 2),
+      is438(/not an Arrow IPC stream/),
+    );
   });
 });
 
@@ -170,8 +191,16 @@ describe('ArrowInsert payloads', () => {
       [new TimestampNanosecond('UTC'), 1n],
       [new Int64(), 1n],
     ] as const) {
-      const bytes = stream(new Field('time', type, false), new Field('value', new Float64(), false), BigInt64Array.from([3n, -4n]), v);
-      assert.deepStrictEqual(decodeArrowPoints(bytes), { times: BigInt64Array.from([3n * scale, -4n * scale]), values: v });
+      const bytes = stream(
+        new Field('time', type, false),
+        new Field('value', new Float64(), false),
+        BigInt64Array.from([3n, -4n]),
+        v,
+      );
+      assert.deepStrictEqual(decodeArrowPoints(bytes), {
+        times: BigInt64Array.from([3n * scale, -4n * scale]),
+        values: v,
+      });
     }
     const f32 = stream(
       new Field('a', new Int64()),
@@ -184,7 +213,9 @@ describe('ArrowInsert payloads', () => {
 
   test('accept several record batches and zero batches', () => {
     const schema = rawSchema();
-    const one = tableFromIPC(rawValuesToArrow({ times: BigInt64Array.from([1n, 2n]), values: Float64Array.from([1, 2]) }));
+    const one = tableFromIPC(
+      rawValuesToArrow({ times: BigInt64Array.from([1n, 2n]), values: Float64Array.from([1, 2]) }),
+    );
     const two = tableFromIPC(rawValuesToArrow({ times: BigInt64Array.from([3n]), values: Float64Array.from([3]) }));
     const both = tableToIPC(new Table([...one.batches, ...two.batches]), 'stream');
     assert.deepStrictEqual(decodeArrowPoints(both), {
@@ -196,11 +227,14 @@ describe('ArrowInsert payloads', () => {
   });
 
   test('find time and value by name in any order', () => {
-    const bytes = arrowStream(new Schema([new Field('value', new Float64()), new Field('time', new TimestampNanosecond('UTC'))]), [
-      Float64Array.from([7]),
-      BigInt64Array.from([9n]),
-    ]);
-    assert.deepStrictEqual(decodeArrowPoints(bytes), { times: BigInt64Array.from([9n]), values: Float64Array.from([7]) });
+    const bytes = arrowStream(
+      new Schema([new Field('value', new Float64()), new Field('time', new TimestampNanosecond('UTC'))]),
+      [Float64Array.from([7]), BigInt64Array.from([9n])],
+    );
+    assert.deepStrictEqual(decodeArrowPoints(bytes), {
+      times: BigInt64Array.from([9n]),
+      values: Float64Array.from([7]),
+    });
   });
 
   test('reject other types, nulls, overflow and garbage with a clear error', () => {
@@ -226,7 +260,10 @@ describe('ArrowInsert payloads', () => {
       [new BigInt64Array(0), new Float64Array(0), new Float64Array(0)],
     );
     assert.throws(() => decodeArrowPoints(three), is438(/expected columns "time" and "value"/));
-    assert.throws(() => decodeArrowPoints(new Uint8Array([0xff, 0xff, 0xff, 0xff, 9, 0, 0, 0, 1])), is438(/not an Arrow IPC stream/));
+    assert.throws(
+      () => decodeArrowPoints(new Uint8Array([0xff, 0xff, 0xff, 0xff, 9, 0, 0, 0, 1])),
+      is438(/not an Arrow IPC stream/),
+    );
   });
 
   test('a template made by templateOf is itself a schema-only stream', () => {

@@ -42,7 +42,9 @@ export function raiseServerFlowControlWindow(server: Server, bytes = RECOMMENDED
   const internals = server as unknown as ServerInternals;
   const original = internals.createHttp2Server;
   if (internals.commonServerOptions === undefined || typeof original !== 'function') {
-    throw new Error('raiseServerFlowControlWindow: this @grpc/grpc-js version has no createHttp2Server/commonServerOptions');
+    throw new Error(
+      'raiseServerFlowControlWindow: this @grpc/grpc-js version has no createHttp2Server/commonServerOptions',
+    );
   }
   internals.commonServerOptions.settings = { ...internals.commonServerOptions.settings, initialWindowSize: window };
   internals.createHttp2Server = function (this: Server, credentials: unknown): Http2Server {

@@ -14,7 +14,6 @@ import {
   ProxyInfoCodec,
   type Role,
   RoleCodec,
-  type Status,
   StatusCodec,
   type StreamDescriptor,
   StreamDescriptorCodec,
@@ -193,5 +192,3 @@ export const InfoResponseCodec = messageCodec<InfoResponse>('InfoResponse', {
   build: string(5),
   proxy: msg(6, ProxyInfoCodec),
 });
-
-export type { Status };

@@ -11,7 +11,7 @@ import {
   status,
   type UntypedServiceImplementation,
 } from '@grpc/grpc-js';
-import protobuf from 'protobufjs';
+import type protobuf from 'protobufjs';
 import { MergePolicy } from './enums.ts';
 import { createBTrDBClient } from './grpc-client.ts';
 import { RECOMMENDED_SERVER_OPTIONS, raiseServerFlowControlWindow } from './grpc-server-tuning.ts';
@@ -19,7 +19,7 @@ import type { InsertParams } from './insert-codec.ts';
 import type { InfoResponse } from './messages-meta.ts';
 import type { RawValuesResponse } from './raw-values-codec.ts';
 import { reflectionRoot } from './reflection-reference.ts';
-import { BTrDBService, type BTrDBHandlers, createBTrDBServiceDefinition } from './service-definition.ts';
+import { type BTrDBHandlers, BTrDBService, createBTrDBServiceDefinition } from './service-definition.ts';
 
 describe('the BTrDB service definition', () => {
   test('has the 26 RPCs of the proto with their paths and streaming flags', () => {
@@ -40,7 +40,11 @@ describe('the BTrDB service definition', () => {
     assert.equal(Object.keys(ours).length, 26);
     const kinds = Object.values(ours).map((d) => (d.requestStream ? 'B' : d.responseStream ? 'S' : 'U'));
     assert.deepEqual(
-      [kinds.filter((k) => k === 'U').length, kinds.filter((k) => k === 'S').length, kinds.filter((k) => k === 'B').length],
+      [
+        kinds.filter((k) => k === 'U').length,
+        kinds.filter((k) => k === 'S').length,
+        kinds.filter((k) => k === 'B').length,
+      ],
       [13, 12, 1],
     );
   });
@@ -159,7 +163,9 @@ describe('a loopback grpc-js server and client over our codecs', () => {
     );
     const client: Client = new Raw(address, credentials.createInsecure());
     const send = client as unknown as { Insert(req: Buffer, cb: (e: ServiceError | null) => void): void };
-    const err = await new Promise<ServiceError | null>((resolve) => send.Insert(Buffer.from([0x1a, 0x14, 0x09]), resolve));
+    const err = await new Promise<ServiceError | null>((resolve) =>
+      send.Insert(Buffer.from([0x1a, 0x14, 0x09]), resolve),
+    );
     assert.equal(err?.code, status.INTERNAL);
     assert.equal(err?.details, 'Error deserializing request');
     assert.equal(decodeErrors.length, 1);

@@ -1,0 +1,20 @@
+import { openPgliteCatalog } from '/work/main/src/catalog/pglite-catalog.ts';
+import { newStreamId } from '/work/main/src/core/uuid.ts';
+let t = performance.now();
+const c = await openPgliteCatalog(null);
+console.log('open', performance.now() - t);
+const id = newStreamId();
+console.log(await c.create({ id, collection: 'a/b', tags: { name: 'x', unit: 'V' }, annotations: { k: 'v' } }));
+console.log(await c.setAnnotations(id, 1, { z: '1', k: null }, []));
+console.log(await c.setTags(id, 2, { distiller: 'd' }, 'a/c', []));
+console.log(await c.lookup({ collection: 'a', isPrefix: true }));
+console.log(await c.listCollections(''), await c.metadataUsage(''), await c.count());
+t = performance.now();
+console.log(await c.sql('select * from streams', []), performance.now() - t);
+t = performance.now();
+console.log(await c.sql('select distinct(skeys(annotations)) as annotations from streams where collection like $1', ['a%']), performance.now() - t);
+t = performance.now();
+try { await c.sql('select pg_sleep(10)', [], { timeoutMs: 300 }); } catch (e) { console.log(e, performance.now() - t); }
+t = performance.now();
+console.log(await c.sql('select count(*) from streams', []), performance.now() - t);
+await c.close();

@@ -1,0 +1,14 @@
+import { openDatabase } from '../db/database.ts';
+import { connectionOver } from './connection.ts';
+const t0 = Date.now();
+const db = await openDatabase(null);
+console.log('open ms', Date.now() - t0);
+const conn = connectionOver(db);
+const s = await conn.create({ collection: 'a/b', tags: { name: 'x', unit: 'V' }, annotations: { k: 5 } });
+console.log(await s.tags(), await s.annotations(), await s.propertyVersion(), await s.version());
+console.log(await s.insert([[1n, 1], [2n, 2], [110n, 2], [110n, 3]]));
+console.log(await s.valuesArray(0n, 1000n), await s.count(), await s.earliest(), await s.latest());
+console.log(await conn.listUniqueAnnotations('a'), await conn.listUniqueNames(), await conn.query('select uuid, name, annotations from streams'));
+const set = await conn.streams('a/b/x');
+console.log(await set.toCsv(), await set.versions());
+await conn.close();
