@@ -9,6 +9,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { describeLeaf } from '../src/codec/describe-block.ts';
 import { decodeLeaf, encodeLeaf } from '../src/codec/leaf-block.ts';
 import type { LeafColumns } from '../src/codec/types.ts';
 
@@ -86,13 +87,19 @@ interface Row {
   points: number;
   blockPoints: number;
   bytesPerPoint: number;
+  /** Of which: the time column, the value column (the rest is headers). */
+  timeBytesPerPoint: number;
+  valueBytesPerPoint: number;
+  /** How often each value encoding was chosen. */
+  valueEncodings: Record<string, number>;
   encodeMpts: number;
   decodeMpts: number;
 }
 
 function measure(dataset: string, leaves: LeafColumns[], blockPoints: number): Row {
   const points = leaves.reduce((s, l) => s + l.times.length, 0);
-  let encoded: Uint8Array[] = [];
+  let encoded: Uint8Array[] = leaves.map((l) => encodeLeaf(l)); // warm-up
+  for (const b of encoded) decodeLeaf(b);
   let bestEnc = Number.POSITIVE_INFINITY;
   for (let r = 0; r < ROUNDS; r++) {
     const t0 = performance.now();
@@ -112,17 +119,30 @@ function measure(dataset: string, leaves: LeafColumns[], blockPoints: number): R
     const same =
       d.times.every((t, j) => t === l.times[j]) &&
       Buffer.compare(
-        Buffer.from(d.values.buffer),
+        Buffer.from(d.values.buffer, d.values.byteOffset, d.values.byteLength),
         Buffer.from(l.values.buffer, l.values.byteOffset, l.values.byteLength),
       ) === 0;
     if (!same) throw new Error(`${dataset}: block ${i} did not round-trip`);
   }
   const bytes = encoded.reduce((s, b) => s + b.length, 0);
+  let timeBytes = 0;
+  let valueBytes = 0;
+  const valueEncodings: Record<string, number> = {};
+  for (const b of encoded) {
+    const info = describeLeaf(b);
+    timeBytes += info.times.bytes;
+    valueBytes += info.values.bytes;
+    const name = info.values.decimals === undefined ? info.values.encoding : `decimal(${info.values.decimals})`;
+    valueEncodings[name] = (valueEncodings[name] ?? 0) + 1;
+  }
   return {
     dataset,
     points,
     blockPoints,
     bytesPerPoint: bytes / points,
+    timeBytesPerPoint: timeBytes / points,
+    valueBytesPerPoint: valueBytes / points,
+    valueEncodings,
     encodeMpts: points / bestEnc / 1000,
     decodeMpts: points / bestDec / 1000,
   };
@@ -144,10 +164,15 @@ if (fs.existsSync(PMU_DIR)) {
 }
 
 const pad = (s: string, n: number): string => s.padEnd(n);
-console.log(`${pad('dataset', 30)} ${pad('points', 9)} ${pad('B/pt', 7)} ${pad('enc Mpt/s', 10)} dec Mpt/s`);
+console.log(
+  `${pad('dataset', 28)} ${pad('points', 8)} ${pad('B/pt', 6)} ${pad('time', 6)} ${pad('value', 6)} ${pad('enc Mpt/s', 10)} ${pad('dec Mpt/s', 10)} value encodings`,
+);
 for (const r of rows) {
+  const encodings = Object.entries(r.valueEncodings)
+    .map(([k, v]) => `${k}×${v}`)
+    .join(' ');
   console.log(
-    `${pad(r.dataset, 30)} ${pad(String(r.points), 9)} ${pad(r.bytesPerPoint.toFixed(3), 7)} ${pad(r.encodeMpts.toFixed(1), 10)} ${r.decodeMpts.toFixed(1)}`,
+    `${pad(r.dataset, 28)} ${pad(String(r.points), 8)} ${pad(r.bytesPerPoint.toFixed(3), 6)} ${pad(r.timeBytesPerPoint.toFixed(3), 6)} ${pad(r.valueBytesPerPoint.toFixed(3), 6)} ${pad(r.encodeMpts.toFixed(1), 10)} ${pad(r.decodeMpts.toFixed(1), 10)} ${encodings}`,
   );
 }
 fs.mkdirSync('.bench', { recursive: true });

@@ -21,6 +21,7 @@ import { lookupWhere, prefixWhere } from './lookup-sql.ts';
 import { pgErrorInfo, UNIQUE_VIOLATION } from './pg-error.ts';
 import { openPglite, pgliteBaseTemplate } from './pglite-open.ts';
 import { SqlSandbox, type SqlSandboxOptions } from './sql-sandbox.ts';
+import { REPLICA_COLUMNS } from './sql-sandbox-protocol.ts';
 import { aggregateQuery, META_JSON, metaFromJson, metasFromJsonText } from './stream-row.ts';
 import {
   type Catalog,
@@ -52,6 +53,14 @@ export interface PgliteCatalogOptions {
 /** Streams per INSERT statement in createMany. */
 const BULK_CHUNK = 5000;
 
+/**
+ * PGlite runs Postgres in single-user mode: there is no autovacuum. So the catalog vacuums and
+ * re-analyzes its table itself, at open and after this many changed streams (dead row versions
+ * from updates/deletes would pile up, and stale statistics make the planner pick bad indexes).
+ */
+const MAINTENANCE_EVERY = 5000;
+const MAINTENANCE = 'vacuum (analyze) catalog_stream, catalog_obliterated';
+
 const INSERT_ONE = `
 insert into catalog_stream (uuid, collection, name, unit, ingress, distiller, property_version, annotations)
 select $1::uuid, $2, $3, $4, $5, $6, 1, catalog_hstore($7::jsonb)
@@ -68,6 +77,15 @@ const OBLITERATE = `
 with gone as (delete from catalog_stream where uuid = $1::uuid returning uuid)
 insert into catalog_obliterated (uuid) select uuid from gone
 returning uuid::text as uuid`;
+
+/**
+ * `id` itself, after proving it is a canonical uuid (hex digits and hyphens only), so it can be
+ * written into a COPY statement as a literal.
+ */
+function checkedId(id: StreamId): StreamId {
+  if (!isStreamId(id)) throw new DbError(500, `refusing to inline a malformed stream id ${JSON.stringify(id)}`);
+  return id;
+}
 
 function checkId(id: StreamId): void {
   if (typeof id !== 'string' || !isStreamId(id)) {
@@ -96,14 +114,15 @@ export class PgliteCatalog implements Catalog {
   readonly #dir: CatalogDir | undefined;
   readonly #sandbox: SqlSandbox;
   #closed = false;
+  #changes = 0;
 
   constructor(pg: PGlite, dir: CatalogDir | undefined, options: PgliteCatalogOptions = {}) {
     this.#pg = pg;
     this.#dir = dir;
     this.#sandbox = new SqlSandbox(
       {
-        snapshotRows: () => this.#jsonText(aggregateQuery('', false), []),
-        rowsFor: (ids) => this.#jsonText(aggregateQuery('where uuid = any($1::uuid[])', false), [ids]),
+        snapshotCsv: () => this.#replicaCsv(''),
+        csvFor: (ids) => this.#replicaCsv(`where uuid in (${ids.map((id) => `'${checkedId(id)}'`).join(', ')})`),
       },
       options.sandbox,
     );
@@ -136,7 +155,7 @@ export class PgliteCatalog implements Catalog {
       throw failure(e, `create of ${meta.id}`, meta.collection, cols);
     }
     if (m === undefined) throw new DbError(429, `stream ${meta.id} was obliterated; its uuid cannot be reused`);
-    this.#sandbox.markDirty(meta.id);
+    this.#changed(meta.id);
     return m;
   }
 
@@ -166,7 +185,7 @@ export class PgliteCatalog implements Catalog {
     } catch (e) {
       throw failure(e, 'bulk create', '(batch)');
     }
-    for (const meta of metas) this.#sandbox.markDirty(meta.id);
+    for (const meta of metas) this.#changed(meta.id);
     return metas.length;
   }
 
@@ -263,7 +282,7 @@ export class PgliteCatalog implements Catalog {
       throw failure(e, `obliterate of ${id}`, '');
     }
     if (r.rows.length === 0) throw new DbError(404, `stream ${id} not found`);
-    this.#sandbox.markDirty(id);
+    this.#changed(id);
   }
 
   async lookup(query: LookupQuery): Promise<StreamMeta[]> {
@@ -337,6 +356,14 @@ export class PgliteCatalog implements Catalog {
     if (this.#closed) throw new DbError(500, 'the catalog is closed');
   }
 
+  /** Live streams as replica CSV (sql-sandbox-protocol.ts). COPY takes no parameters: see checkedId. */
+  async #replicaCsv(where: string): Promise<Uint8Array> {
+    const r = await this.#pg.query(
+      `copy (select ${REPLICA_COLUMNS} from catalog_stream ${where}) to '/dev/blob' with (format csv)`,
+    );
+    return r.blob === undefined ? new Uint8Array(0) : new Uint8Array(await r.blob.arrayBuffer());
+  }
+
   async #jsonText(sql: string, params: unknown[]): Promise<string> {
     const r = await this.#pg.query<{ j: string }>(sql, params);
     return r.rows[0]?.j ?? '[]';
@@ -373,8 +400,18 @@ export class PgliteCatalog implements Catalog {
         `stream ${id}: expected property version ${expected}, but the current property version is ${current}`,
       );
     }
-    this.#sandbox.markDirty(id);
+    this.#changed(id);
     return m;
+  }
+
+  /** After a committed change: tell the SQL sandbox, and vacuum now and then (see MAINTENANCE_EVERY). */
+  #changed(id: StreamId): void {
+    this.#sandbox.markDirty(id);
+    if (++this.#changes >= MAINTENANCE_EVERY) {
+      this.#changes = 0;
+      // queued behind the caller's statement; later calls wait for it (PGlite runs one at a time)
+      this.#pg.exec(MAINTENANCE).catch(() => undefined);
+    }
   }
 }
 
@@ -387,6 +424,7 @@ export async function openPgliteCatalog(dir: string | null, options: PgliteCatal
     const pg = await openPglite(undefined, await pgliteBaseTemplate());
     try {
       await ensureSchema(pg);
+      await pg.exec(MAINTENANCE);
     } catch (e) {
       await pg.close();
       throw e;
@@ -398,6 +436,7 @@ export async function openPgliteCatalog(dir: string | null, options: PgliteCatal
   try {
     pg = d.initialised ? await openPglite(d.pgdata) : await openPglite(d.pgdata, await pgliteBaseTemplate());
     await ensureSchema(pg);
+    await pg.exec(MAINTENANCE);
     if (!d.initialised) d.markInitialised();
     return new PgliteCatalog(pg, d, options);
   } catch (e) {

@@ -11,6 +11,12 @@ import { hstore } from '@electric-sql/pglite/contrib/hstore';
 export const PGLITE_EXTENSIONS = { hstore } as const;
 
 let baseTemplate: Promise<Uint8Array> | undefined;
+let baseTemplateBytes: Uint8Array | undefined;
+
+/** The base template if this process has already built it (never builds one). */
+export function peekBaseTemplate(): Uint8Array | undefined {
+  return baseTemplateBytes;
+}
 
 /** initdb + `create extension hstore`, dumped as a gzipped tarball; built once per process. */
 export function pgliteBaseTemplate(): Promise<Uint8Array> {
@@ -19,7 +25,8 @@ export function pgliteBaseTemplate(): Promise<Uint8Array> {
     try {
       await pg.exec('create extension if not exists hstore');
       const tar = await pg.dumpDataDir('gzip');
-      return new Uint8Array(await tar.arrayBuffer());
+      baseTemplateBytes = new Uint8Array(await tar.arrayBuffer());
+      return baseTemplateBytes;
     } finally {
       await pg.close();
     }

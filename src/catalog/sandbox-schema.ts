@@ -11,6 +11,7 @@
  *   harmless ones, and on the *_to_xml* family (they run SQL given as text).
  * pg_sleep stays callable on purpose: the time limit, not a privilege, is what stops slow queries.
  */
+import { REPLICA_COLUMNS } from './sql-sandbox-protocol.ts';
 
 /** Volatile functions that stay callable by user SQL. */
 export const SAFE_VOLATILE_FUNCTIONS = [
@@ -41,12 +42,6 @@ create table streams (
   property_version bigint not null,
   annotations hstore
 );
-
-create function sandbox_hstore(j jsonb) returns hstore
-  language sql immutable
-  as $$ select case when jsonb_typeof(j) = 'object'
-                    then (select hstore(array_agg(key), array_agg(value)) from jsonb_each_text(j)) end $$;
-revoke execute on function sandbox_hstore(jsonb) from public;
 
 create role ${SANDBOX_ROLE} nologin noinherit;
 revoke all on schema public from public;
@@ -80,11 +75,4 @@ set temp_file_limit = '64MB';
 
 export const APPLY_DELETE = `delete from streams where uuid = any($1::uuid[])`;
 
-export const APPLY_UPSERT = `
-insert into streams (uuid, collection, name, unit, ingress, distiller, property_version, annotations)
-select (r->>0)::uuid, r->>1, r->>2, r->>3, r->>4, r->>5, (r->>6)::bigint, sandbox_hstore(r->7)
-  from jsonb_array_elements($1::jsonb) r
-on conflict (uuid) do update set
-  collection = excluded.collection, name = excluded.name, unit = excluded.unit,
-  ingress = excluded.ingress, distiller = excluded.distiller,
-  property_version = excluded.property_version, annotations = excluded.annotations`;
+export const APPLY_COPY = `copy streams (${REPLICA_COLUMNS}) from '/dev/blob' with (format csv)`;

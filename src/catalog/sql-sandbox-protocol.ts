@@ -2,19 +2,28 @@
  * Messages between the catalog (main thread) and the SQL sandbox worker. The main side sends one
  * request at a time and waits for its reply, so no request ids are needed.
  *
- * Replica rows travel as JSON text: an array of
- * `[uuid, collection, name, unit, ingress, distiller|null, property_version, annotations{}|null]`,
- * built by the main catalog with json_agg and unpacked by the replica with jsonb_array_elements.
+ * Replica rows travel as Postgres CSV (`COPY … TO '/dev/blob'` in the catalog, `COPY … FROM
+ * '/dev/blob'` in the replica), columns as in {@link REPLICA_COLUMNS}: native COPY on both sides is
+ * the fastest way PGlite offers to move 100 000 rows (~0.3 s out, ~1.5 s in).
  */
 
+/** Column order of the replica CSV, equal to the replica table's and the `streams` view's. */
+export const REPLICA_COLUMNS = 'uuid, collection, name, unit, ingress, distiller, property_version, annotations';
+
 export interface SandboxWorkerData {
-  /** A gzipped cluster tarball with the replica schema already hardened, or null to build one. */
+  /** A gzipped cluster tarball to start from, or null to run initdb. */
   readonly template: Uint8Array | null;
+  /**
+   * True when `template` already holds the hardened replica schema (a tarball an earlier worker
+   * sent back); false when it is the bare base template or null — the worker then creates the
+   * schema and sends the result back as the next workers' template.
+   */
+  readonly hardened: boolean;
 }
 
 export type ToSandbox =
-  /** Replace the replica's rows (`full`) or delete `deleteIds` and upsert `rows`. */
-  | { readonly type: 'apply'; readonly full: boolean; readonly deleteIds: readonly string[]; readonly rows: string }
+  /** Replace the replica's rows (`full`), or delete `deleteIds` and then add the rows in `csv`. */
+  | { readonly type: 'apply'; readonly full: boolean; readonly deleteIds: readonly string[]; readonly csv: Uint8Array }
   /** Run one user statement (already checked and wrapped). */
   | { readonly type: 'query'; readonly sql: string; readonly params: readonly string[]; readonly maxRows: number };
 

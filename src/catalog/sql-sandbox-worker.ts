@@ -10,7 +10,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import type { PGlite } from '@electric-sql/pglite';
 import { pgErrorInfo } from './pg-error.ts';
 import { openPglite } from './pglite-open.ts';
-import { APPLY_DELETE, APPLY_UPSERT, SANDBOX_DDL, SANDBOX_ROLE, SANDBOX_SESSION } from './sandbox-schema.ts';
+import { APPLY_COPY, APPLY_DELETE, SANDBOX_DDL, SANDBOX_ROLE, SANDBOX_SESSION } from './sandbox-schema.ts';
 import type { FromSandbox, SandboxWorkerData, ToSandbox } from './sql-sandbox-protocol.ts';
 
 /** Result rows beyond this many bytes of JSON are refused (the worker would run out of memory). */
@@ -24,8 +24,8 @@ function send(msg: FromSandbox, transfer?: ArrayBuffer[]): void {
 }
 
 async function start(data: SandboxWorkerData): Promise<PGlite> {
-  if (data.template !== null) return openPglite(undefined, data.template);
-  const pg = await openPglite(undefined);
+  if (data.template !== null && data.hardened) return openPglite(undefined, data.template);
+  const pg = await openPglite(undefined, data.template ?? undefined);
   await pg.exec(SANDBOX_DDL);
   const tar = new Uint8Array(await (await pg.dumpDataDir('gzip')).arrayBuffer());
   send({ type: 'template', bytes: tar }, [tar.buffer]);
@@ -36,7 +36,7 @@ async function apply(pg: PGlite, msg: Extract<ToSandbox, { type: 'apply' }>): Pr
   await pg.transaction(async (tx) => {
     if (msg.full) await tx.exec('truncate streams');
     else if (msg.deleteIds.length > 0) await tx.query(APPLY_DELETE, [msg.deleteIds]);
-    await tx.query(APPLY_UPSERT, [msg.rows]);
+    if (msg.csv.length > 0) await tx.query(APPLY_COPY, [], { blob: new Blob([msg.csv]) });
   });
 }
 

@@ -18,16 +18,29 @@
 import { Worker } from 'node:worker_threads';
 import { DbError } from '../core/errors.ts';
 import type { StreamId } from '../core/types.ts';
+import { peekBaseTemplate } from './pglite-open.ts';
 import { prepareUserSql, wrapUserSql } from './sql-guard.ts';
 import type { FromSandbox, SandboxWorkerData, ToSandbox } from './sql-sandbox-protocol.ts';
 import { DEFAULT_SQL_MAX_ROWS, DEFAULT_SQL_TIMEOUT_MS, type SqlOptions, type SqlRow } from './types.ts';
 
-/** Where the sandbox reads the rows it mirrors (the catalog). Both return replica-row JSON text. */
+/** Where the sandbox reads the rows it mirrors (the catalog), as replica CSV (sql-sandbox-protocol.ts). */
 export interface SandboxSource {
   /** Every live stream. */
-  snapshotRows(): Promise<string>;
+  snapshotCsv(): Promise<Uint8Array>;
   /** Those of `ids` that are live (the others are deleted from the replica). */
-  rowsFor(ids: readonly string[]): Promise<string>;
+  csvFor(ids: readonly StreamId[]): Promise<Uint8Array>;
+}
+
+/** What the sandbox has been doing, for benchmarks and tests. */
+export interface SqlSandboxStats {
+  /** Workers started. */
+  readonly starts: number;
+  /** Workers killed (time limit, crash, out of memory). */
+  readonly restarts: number;
+  /** Wall time of the last worker start, until it was ready, ms. */
+  readonly lastStartMs: number;
+  /** Wall time of the last full reload of the replica (read + transfer + apply), ms. */
+  readonly lastFullSyncMs: number;
 }
 
 export interface SqlSandboxOptions {
@@ -44,24 +57,18 @@ export const MAX_SQL_TIMEOUT_MS = 10 * 60 * 1000;
 /** The hardened, empty replica cluster, kept after the first worker built it: restarts take ~1 s. */
 let replicaTemplate: Uint8Array | undefined;
 
-function workerUrl(): URL {
+/**
+ * Start the worker script. Built code (`.js`) runs it directly. Under tsx (tests, `node --import
+ * tsx`), loader flags are not honoured in worker threads (privatenumber/tsx#354), so a tiny eval'd
+ * bootstrap registers tsx in the worker first and then imports the `.ts` file.
+ */
+function spawnWorker(workerData: SandboxWorkerData): Worker {
   const here = import.meta.url;
-  return new URL(here.endsWith('.ts') ? './sql-sandbox-worker.ts' : './sql-sandbox-worker.js', here);
-}
-
-/** The loader flags of this process (e.g. `--import tsx` under tests), which the worker needs too. */
-function loaderExecArgv(): string[] {
-  const out: string[] = [];
-  const args = process.execArgv;
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i] ?? '';
-    if (/^--(import|loader|experimental-loader|require)=/.test(a)) out.push(a);
-    else if (/^(--import|--loader|--experimental-loader|--require|-r)$/.test(a) && i + 1 < args.length) {
-      out.push(a, args[i + 1] ?? '');
-      i++;
-    }
-  }
-  return out;
+  const common = { workerData, resourceLimits: { maxOldGenerationSizeMb: 512 }, stdout: false, stderr: false };
+  if (!here.endsWith('.ts')) return new Worker(new URL('./sql-sandbox-worker.js', here), common);
+  const script = new URL('./sql-sandbox-worker.ts', here).href;
+  const boot = `import('tsx/esm/api').then((m) => { m.register(); return import(${JSON.stringify(script)}); })`;
+  return new Worker(boot, { ...common, eval: true });
 }
 
 function checkOptions(opts: SqlOptions | undefined): { timeoutMs: number; maxRows: number } {
@@ -89,11 +96,14 @@ export class SqlSandbox {
   #worker: Worker | undefined;
   #pending: Pending | undefined;
   #needFull = true;
-  readonly #dirty = new Set<string>();
+  readonly #dirty = new Set<StreamId>();
   #queue: Promise<unknown> = Promise.resolve();
   #queued = 0;
   #closed = false;
   #restarts = 0;
+  #starts = 0;
+  #lastStartMs = 0;
+  #lastFullSyncMs = 0;
 
   constructor(source: SandboxSource, options: SqlSandboxOptions = {}) {
     this.#source = source;
@@ -102,9 +112,13 @@ export class SqlSandbox {
     this.#fullSyncThreshold = options.fullSyncThreshold ?? 5000;
   }
 
-  /** How many times a worker was killed (time limit, crash) since this sandbox was made. */
-  get restarts(): number {
-    return this.#restarts;
+  get stats(): SqlSandboxStats {
+    return {
+      starts: this.#starts,
+      restarts: this.#restarts,
+      lastStartMs: this.#lastStartMs,
+      lastFullSyncMs: this.#lastFullSyncMs,
+    };
   }
 
   /** Whether a worker is currently running (it starts on the first query). */
@@ -182,14 +196,11 @@ export class SqlSandbox {
 
   async #ensureWorker(): Promise<void> {
     if (this.#worker !== undefined) return;
-    const data: SandboxWorkerData = { template: replicaTemplate ?? null };
-    const worker = new Worker(workerUrl(), {
-      workerData: data,
-      execArgv: loaderExecArgv(),
-      resourceLimits: { maxOldGenerationSizeMb: 512 },
-      stdout: false,
-      stderr: false,
-    });
+    const data: SandboxWorkerData =
+      replicaTemplate !== undefined
+        ? { template: replicaTemplate, hardened: true }
+        : { template: peekBaseTemplate() ?? null, hardened: false };
+    const worker = spawnWorker(data);
     worker.unref(); // a pending request's timer keeps the process alive, an idle sandbox does not
     this.#worker = worker;
     this.markAllDirty();
@@ -212,31 +223,44 @@ export class SqlSandbox {
       if (this.#worker !== worker) return;
       void this.#kill(new DbError(441, `SQL rejected: the SQL sandbox exited unexpectedly (code ${code})`), true);
     });
+    const t0 = performance.now();
+    this.#starts++;
     const ready = await this.#request(undefined, this.#startTimeoutMs, 'SQL rejected: the SQL sandbox did not start');
     if (ready.type !== 'ready') throw new DbError(441, `SQL rejected: the SQL sandbox failed to start (${ready.type})`);
+    this.#lastStartMs = performance.now() - t0;
   }
 
   /** Bring the replica up to date with the catalog (see the file comment). */
   async #sync(): Promise<void> {
+    const t0 = performance.now();
+    const full = this.#needFull;
     let msg: ToSandbox;
-    if (this.#needFull) {
+    if (full) {
       this.#needFull = false;
       this.#dirty.clear();
-      msg = { type: 'apply', full: true, deleteIds: [], rows: await this.#source.snapshotRows() };
+      msg = { type: 'apply', full: true, deleteIds: [], csv: await this.#source.snapshotCsv() };
     } else if (this.#dirty.size > 0) {
       const ids = [...this.#dirty];
       this.#dirty.clear();
-      msg = { type: 'apply', full: false, deleteIds: ids, rows: await this.#source.rowsFor(ids) };
+      msg = { type: 'apply', full: false, deleteIds: ids, csv: await this.#source.csvFor(ids) };
     } else return;
-    const reply = await this.#request(msg, this.#startTimeoutMs, 'SQL rejected: the SQL sandbox could not sync');
+    const reply = await this.#request(msg, this.#startTimeoutMs, 'SQL rejected: the SQL sandbox could not sync', [
+      msg.csv.buffer as ArrayBuffer,
+    ]);
     if (reply.type === 'error') {
       this.markAllDirty();
       throw new DbError(441, `SQL rejected: the SQL sandbox could not sync: ${reply.message}`);
     }
+    if (full) this.#lastFullSyncMs = performance.now() - t0;
   }
 
   /** Send `msg` (or nothing: wait for the start-up reply) and await the one reply, or kill at `timeoutMs`. */
-  #request(msg: ToSandbox | undefined, timeoutMs: number, timeoutMessage: string): Promise<FromSandbox> {
+  #request(
+    msg: ToSandbox | undefined,
+    timeoutMs: number,
+    timeoutMessage: string,
+    transfer: ArrayBuffer[] = [],
+  ): Promise<FromSandbox> {
     const worker = this.#worker;
     if (worker === undefined) return Promise.reject(new DbError(441, 'SQL rejected: the SQL sandbox is not running'));
     return new Promise<FromSandbox>((resolve, reject) => {
@@ -251,7 +275,7 @@ export class SqlSandbox {
           reject(e);
         },
       };
-      if (msg !== undefined) worker.postMessage(msg);
+      if (msg !== undefined) worker.postMessage(msg, transfer);
     });
   }
 

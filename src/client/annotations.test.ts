@@ -4,14 +4,17 @@ import { isDbError } from '../core/errors.ts';
 import { decodeAnnotation, encodeAnnotation, encodeAnnotations } from './annotations.ts';
 
 test('strings are stored verbatim and other values JSON-encoded, like btrdb-python', () => {
-  assert.deepEqual(encodeAnnotations({ a: 'x', b: 5, c: true, d: null, e: { f: [1, 'g'] }, h: 12345678901234567890n }), {
-    a: 'x',
-    b: '5',
-    c: 'true',
-    d: 'null',
-    e: '{"f":[1,"g"]}',
-    h: '12345678901234567890',
-  });
+  assert.deepEqual(
+    encodeAnnotations({ a: 'x', b: 5, c: true, d: null, e: { f: [1, 'g'] }, h: 12345678901234567890n }),
+    {
+      a: 'x',
+      b: '5',
+      c: 'true',
+      d: 'null',
+      e: '{"f":[1,"g"]}',
+      h: '12345678901234567890',
+    },
+  );
 });
 
 test('decoding parses JSON and falls back to the raw string', () => {
@@ -21,9 +24,15 @@ test('decoding parses JSON and falls back to the raw string', () => {
 });
 
 test('a value JSON cannot encode is rejected with 409', () => {
-  assert.throws(() => encodeAnnotation('k', { toJSON: () => undefined }), (e) => isDbError(e, 409));
+  assert.throws(
+    () => encodeAnnotation('k', { toJSON: () => undefined }),
+    (e) => isDbError(e, 409),
+  );
 });
 
 test('with encoding off, a non-string value is rejected with 409', () => {
-  assert.throws(() => encodeAnnotations({ k: 5 }, false), (e) => isDbError(e, 409));
+  assert.throws(
+    () => encodeAnnotations({ k: 5 }, false),
+    (e) => isDbError(e, 409),
+  );
 });

@@ -113,9 +113,13 @@ export class Connection {
     const collection = text.slice(0, slash);
     const name = text.slice(slash + 1);
     const hits = await this.#backend.lookupStreams({ collection, isPrefix: false, tags: { name } });
-    if (hits.length === 0) throw new DbError(404, `no stream named ${JSON.stringify(name)} in collection ${JSON.stringify(collection)}`);
+    if (hits.length === 0)
+      throw new DbError(404, `no stream named ${JSON.stringify(name)} in collection ${JSON.stringify(collection)}`);
     if (hits.length > 1) {
-      throw new DbError(418, `${hits.length} streams are named ${JSON.stringify(name)} in collection ${JSON.stringify(collection)}`);
+      throw new DbError(
+        418,
+        `${hits.length} streams are named ${JSON.stringify(name)} in collection ${JSON.stringify(collection)}`,
+      );
     }
     return new Stream(this.#backend, hits[0]!.id, hits[0]!);
   }

@@ -28,7 +28,10 @@ export function checkFrame(frame: Frame): void {
     }
     seen.add(c.name);
     if (c.data.length !== frame.times.length) {
-      throw new DbError(438, `column ${JSON.stringify(c.name)} has ${c.data.length} rows, time has ${frame.times.length}`);
+      throw new DbError(
+        438,
+        `column ${JSON.stringify(c.name)} has ${c.data.length} rows, time has ${frame.times.length}`,
+      );
     }
   }
 }

@@ -4,8 +4,8 @@
  * (typed arrays, Arrow, CSV, row objects, text). Times are bigint ns throughout.
  */
 
-export type { StatPoint } from '../core/stat.ts';
 export { DbError, ERROR_CODES, type ErrorCode, isDbError } from '../core/errors.ts';
+export type { StatPoint } from '../core/stat.ts';
 export type { MergePolicy, PointBatch, StreamDescriptor, StreamId, Version } from '../core/types.ts';
 export type { Backend, MetaFilter, ServerInfo } from '../db/backend.ts';
 export { type AnnotationValue, decodeAnnotation, encodeAnnotation } from './annotations.ts';
@@ -31,6 +31,7 @@ export {
   type StatResult,
   statColumns,
 } from './points.ts';
+export { type SetTable, splitSetTable } from './set-table.ts';
 export {
   type ArrowValuesOptions,
   type CountOptions,
@@ -45,7 +46,6 @@ export {
   type JoinedRows,
   type QueryKind,
   type SeriesOf,
-  type SetTable,
   StreamSet,
 } from './stream-set.ts';
 export type { MemberFilter, TextMatch } from './stream-set-filter.ts';

@@ -24,20 +24,39 @@ test('typed columns are used as given, plain-array columns converted', () => {
 });
 
 test('columns of different lengths are rejected with 438', () => {
-  assert.throws(() => toPointBatch({ times: [1n], values: [1, 2] }), (e) => isDbError(e, 438));
-  assert.throws(() => toPointBatch({ times: [1n], values: [1], flags: [] }), (e) => isDbError(e, 438));
+  assert.throws(
+    () => toPointBatch({ times: [1n], values: [1, 2] }),
+    (e) => isDbError(e, 438),
+  );
+  assert.throws(
+    () => toPointBatch({ times: [1n], values: [1], flags: [] }),
+    (e) => isDbError(e, 438),
+  );
 });
 
 test('a batch is split into slices of at most the batch size, in order, flags included', () => {
   const n = 7;
-  const b = { times: BigInt64Array.from({ length: n }, (_, i) => BigInt(i)), values: new Float64Array(n), flags: new Uint32Array(n) };
+  const b = {
+    times: BigInt64Array.from({ length: n }, (_, i) => BigInt(i)),
+    values: new Float64Array(n),
+    flags: new Uint32Array(n),
+  };
   const parts = [...splitBatch(b, 3)];
-  assert.deepEqual(parts.map((p) => p.times.length), [3, 3, 1]);
-  assert.deepEqual(parts.map((p) => p.times[0]), [0n, 3n, 6n]);
+  assert.deepEqual(
+    parts.map((p) => p.times.length),
+    [3, 3, 1],
+  );
+  assert.deepEqual(
+    parts.map((p) => p.times[0]),
+    [0n, 3n, 6n],
+  );
   assert.ok(parts.every((p) => p.flags?.length === p.times.length));
 });
 
 test('an unknown merge policy is rejected with 438', () => {
   assert.equal(checkMergePolicy('replace'), 'replace');
-  assert.throws(() => checkMergePolicy('newest'), (e) => isDbError(e, 438));
+  assert.throws(
+    () => checkMergePolicy('newest'),
+    (e) => isDbError(e, 438),
+  );
 });

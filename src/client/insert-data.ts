@@ -32,7 +32,8 @@ export function toPointBatch(data: PointsInput): PointBatch {
     }
     if (data.flags === undefined) return { times, values };
     const flags = data.flags instanceof Uint32Array ? data.flags : Uint32Array.from(data.flags);
-    if (flags.length !== times.length) throw new DbError(438, `insert: ${times.length} times but ${flags.length} flags`);
+    if (flags.length !== times.length)
+      throw new DbError(438, `insert: ${times.length} times but ${flags.length} flags`);
     return { times, values, flags };
   }
   const n = data.length;

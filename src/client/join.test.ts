@@ -41,8 +41,14 @@ test('snapping rounds half a period up: 0.5 s goes to 1 s and 0.5 s - 1 ns to 0 
 test('the snapping period is floor(1e9 / Hz) and must be at least 1 ns', () => {
   assert.equal(snapPeriod(30), 33_333_333n);
   assert.equal(snapPeriod(0.1), 10_000_000_000n);
-  assert.throws(() => snapPeriod(0), (e) => isDbError(e, 438));
-  assert.throws(() => snapPeriod(2e9), (e) => isDbError(e, 438));
+  assert.throws(
+    () => snapPeriod(0),
+    (e) => isDbError(e, 438),
+  );
+  assert.throws(
+    () => snapPeriod(2e9),
+    (e) => isDbError(e, 438),
+  );
 });
 
 test('a snap join pulls points from before start in and drops grid times at or after end', () => {

@@ -63,7 +63,8 @@ export function outerJoin(series: readonly BigInt64Array[]): JoinIndex {
 
 /** The snapping period for a sampling frequency in Hz: ⌊1e9 / hz⌋ ns (guide §4.14). 438 if not > 0 or < 1 ns. */
 export function snapPeriod(hz: number): bigint {
-  if (!(hz > 0) || !Number.isFinite(hz)) throw new DbError(438, `sampling frequency must be a positive number of Hz, got ${hz}`);
+  if (!(hz > 0) || !Number.isFinite(hz))
+    throw new DbError(438, `sampling frequency must be a positive number of Hz, got ${hz}`);
   const period = BigInt(Math.floor(1e9 / hz));
   if (period < 1n) throw new DbError(438, `sampling frequency ${hz} Hz is above 1 GHz: the period would be 0 ns`);
   return period;

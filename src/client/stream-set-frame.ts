@@ -37,7 +37,8 @@ export interface FrameOptions {
 
 /** The statistics an `agg` option names, validated (438 on an unknown name). */
 export function aggFields(agg: AggOption | undefined): StatField[] {
-  const list = agg === undefined ? ['mean'] : agg === 'all' ? [...STAT_FIELDS] : typeof agg === 'string' ? [agg] : [...agg];
+  const list =
+    agg === undefined ? ['mean'] : agg === 'all' ? [...STAT_FIELDS] : typeof agg === 'string' ? [agg] : [...agg];
   for (const f of list) {
     if (!(STAT_FIELDS as readonly string[]).includes(f)) {
       throw new DbError(438, `unknown statistic ${JSON.stringify(f)}; use ${STAT_FIELDS.join(', ')} or 'all'`);
@@ -57,12 +58,18 @@ export function columnLabel(stream: Stream, naming: ColumnNaming | undefined): s
 }
 
 /** Raw members joined by `join` → Frame (value columns, plus flag columns when asked for). */
-export function rawFrame(series: readonly RawSeries[], join: JoinIndex, labels: readonly string[], includeFlags: boolean): Frame {
+export function rawFrame(
+  series: readonly RawSeries[],
+  join: JoinIndex,
+  labels: readonly string[],
+  includeFlags: boolean,
+): Frame {
   const columns: FrameColumn[] = [];
   series.forEach((s, i) => {
     const index = join.index[i]!;
     columns.push({ name: labels[i]!, data: gatherFloat(s.values, index) });
-    if (includeFlags && s.flags !== undefined) columns.push({ name: `${labels[i]!}/flags`, data: gatherFlags(s.flags, index) });
+    if (includeFlags && s.flags !== undefined)
+      columns.push({ name: `${labels[i]!}/flags`, data: gatherFlags(s.flags, index) });
   });
   return { times: join.times, columns };
 }

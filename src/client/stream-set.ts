@@ -18,6 +18,7 @@ import type { Frame } from './frame.ts';
 import { checkMergePolicy, type PointsInput } from './insert-data.ts';
 import { gatherFlags, gatherFloat, type JoinIndex, outerJoin, snapJoin, snapPeriod, snapReach } from './join.ts';
 import { type PointAt, type StatField, statColumns } from './points.ts';
+import { type SetTable, splitSetTable } from './set-table.ts';
 import type { InsertOptions, Stream } from './stream.ts';
 import { type MemberFilter, memberMatcher, selectsMembers } from './stream-set-filter.ts';
 import {
@@ -41,7 +42,9 @@ export type QueryKind = 'raw' | 'stat';
 /** What `values()` answers per member: raw points, or window statistics. */
 export type SeriesOf<K extends QueryKind> = K extends 'stat' ? StatSeries : RawSeries;
 
-type WindowSpec = { readonly kind: 'aligned'; readonly pointWidth: number } | { readonly kind: 'windows'; readonly width: bigint; readonly depth: number };
+type WindowSpec =
+  | { readonly kind: 'aligned'; readonly pointWidth: number }
+  | { readonly kind: 'windows'; readonly width: bigint; readonly depth: number };
 
 interface Settings {
   readonly start?: bigint;
@@ -66,13 +69,6 @@ export interface JoinedRows {
   readonly flags: (Uint32Array | undefined)[];
 }
 
-/** Values for all members at shared times; NaN cells are skipped (no point inserted there). */
-export interface SetTable {
-  readonly times: BigInt64Array | readonly (bigint | number)[];
-  /** One column per member, in member order, or keyed by uuid. */
-  readonly columns: readonly Float64Array[] | ReadonlyMap<string, Float64Array> | Readonly<Record<string, Float64Array>>;
-}
-
 export class StreamSet<K extends QueryKind = 'raw'> implements Iterable<Stream> {
   readonly #streams: readonly Stream[];
   #settings: Settings = {};
@@ -85,7 +81,8 @@ export class StreamSet<K extends QueryKind = 'raw'> implements Iterable<Stream> 
   #derive<K2 extends QueryKind>(streams: readonly Stream[], settings: Settings): StreamSet<K2> {
     const s = new StreamSet<K2>(streams);
     s.#settings = settings;
-    if (this.#pins !== undefined) s.#pins = new Map([...this.#pins].filter(([id]) => streams.some((m) => m.uuid === id)));
+    if (this.#pins !== undefined)
+      s.#pins = new Map([...this.#pins].filter(([id]) => streams.some((m) => m.uuid === id)));
     return s;
   }
 
@@ -174,7 +171,8 @@ export class StreamSet<K extends QueryKind = 'raw'> implements Iterable<Stream> 
       if (member === undefined) throw new DbError(438, `pinVersions: ${k} is not a member of this set`);
       pins.set(member.uuid, v as Version);
     }
-    for (const s of this.#streams) if (!pins.has(s.uuid)) throw new DbError(438, `pinVersions: no version for ${s.uuid}`);
+    for (const s of this.#streams)
+      if (!pins.has(s.uuid)) throw new DbError(438, `pinVersions: no version for ${s.uuid}`);
     this.#pins = pins;
     return this;
   }
@@ -201,42 +199,33 @@ export class StreamSet<K extends QueryKind = 'raw'> implements Iterable<Stream> 
     return counts.reduce((a, b) => a + b, 0);
   }
 
-  /** Each member's first point in the range, or null. */
-  async earliest(): Promise<(PointAt | null)[]> {
+  /** Each member's nearest point to `time` at its pinned version, kept only if it lies in the range. */
+  async #nearestEach(time: bigint, backward: boolean): Promise<(PointAt | null)[]> {
     const pins = await this.#pinned();
-    const end = this.#end();
+    const [start, end] = [this.#start(), this.#end()];
     return Promise.all(
       this.#streams.map(async (s) => {
-        const p = await s.nearest(this.#start(), { version: pins.get(s.uuid)! });
-        return p !== null && p.time < end ? p : null;
+        const p = await s.nearest(time, { version: pins.get(s.uuid)!, backward });
+        return p !== null && p.time >= start && p.time < end ? p : null;
       }),
     );
   }
 
+  /** Each member's first point in the range, or null. */
+  earliest(): Promise<(PointAt | null)[]> {
+    return this.#nearestEach(this.#start(), false);
+  }
+
   /** Each member's last point in the range, or null. */
-  async latest(): Promise<(PointAt | null)[]> {
-    const pins = await this.#pinned();
-    const start = this.#start();
-    return Promise.all(
-      this.#streams.map(async (s) => {
-        const p = await s.nearest(this.#end(), { version: pins.get(s.uuid)!, backward: true });
-        return p !== null && p.time >= start ? p : null;
-      }),
-    );
+  latest(): Promise<(PointAt | null)[]> {
+    return this.#nearestEach(this.#end(), true);
   }
 
   /** Each member's last point before now (and in the range), or null. 413 if now is outside the range. */
   async current(): Promise<(PointAt | null)[]> {
     const now = currentlyAsNs();
     if (now < this.#start() || now > this.#end()) throw new DbError(413, 'current time is outside the filtered range');
-    const pins = await this.#pinned();
-    const start = this.#start();
-    return Promise.all(
-      this.#streams.map(async (s) => {
-        const p = await s.nearest(now, { version: pins.get(s.uuid)!, backward: true });
-        return p !== null && p.time >= start ? p : null;
-      }),
-    );
+    return this.#nearestEach(now, true);
   }
 
   /**
@@ -251,7 +240,7 @@ export class StreamSet<K extends QueryKind = 'raw'> implements Iterable<Stream> 
   ): Promise<Map<StreamId, Version>> {
     checkMergePolicy(opts.mergePolicy ?? 'never');
     const out = new Map<StreamId, Version>();
-    const perStream = data instanceof Map ? data : this.#splitTable(data as SetTable);
+    const perStream = data instanceof Map ? data : splitSetTable(data as SetTable, this.#streams);
     for (const [id, points] of perStream) {
       const member = this.#streams.find((s) => s.uuid === id.toLowerCase());
       if (member === undefined) throw new DbError(438, `insert: ${id} is not a member of this set`);
@@ -260,32 +249,13 @@ export class StreamSet<K extends QueryKind = 'raw'> implements Iterable<Stream> 
     return out;
   }
 
-  #splitTable(table: SetTable): Map<string, PointsInput> {
-    const times = table.times instanceof BigInt64Array ? table.times : BigInt64Array.from(table.times, (t) => toNanos(t));
-    const cols = table.columns;
-    const byId: [string, Float64Array][] = Array.isArray(cols)
-      ? (cols as readonly Float64Array[]).map((c, i) => {
-          const s = this.#streams[i];
-          if (s === undefined) throw new DbError(438, `insert: ${cols.length} columns for ${this.#streams.length} streams`);
-          return [s.uuid, c];
-        })
-      : cols instanceof Map
-        ? [...(cols as ReadonlyMap<string, Float64Array>)]
-        : Object.entries(cols as Readonly<Record<string, Float64Array>>);
-    const out = new Map<string, PointsInput>();
-    for (const [id, values] of byId) {
-      if (values.length !== times.length) throw new DbError(438, `insert: column ${id} has ${values.length} rows, times ${times.length}`);
-      const keep: number[] = [];
-      for (let i = 0; i < values.length; i++) if (!Number.isNaN(values[i]!)) keep.push(i);
-      out.set(id, { times: BigInt64Array.from(keep, (i) => times[i]!), values: Float64Array.from(keep, (i) => values[i]!) });
-    }
-    return out;
-  }
-
   async #raw(start: bigint, end: bigint): Promise<RawSeries[]> {
     const pins = await this.#pinned();
     return Promise.all(
-      this.#streams.map(async (stream) => ({ stream, ...(await stream.valuesArray(start, end, { version: pins.get(stream.uuid)! })) })),
+      this.#streams.map(async (stream) => ({
+        stream,
+        ...(await stream.valuesArray(start, end, { version: pins.get(stream.uuid)! })),
+      })),
     );
   }
 
@@ -319,9 +289,19 @@ export class StreamSet<K extends QueryKind = 'raw'> implements Iterable<Stream> 
     }
     const period = snapPeriod(hz);
     const start = this.#start();
-    const reach = start - snapReach(period);
-    const series = await this.#raw(reach < MIN_TIME ? MIN_TIME : reach, this.#end());
-    return { series, join: snapJoin(series.map((s) => s.times), start, this.#end(), period) };
+    // read from as far before start as a point can lie and still snap to start (bigints: no Math.max)
+    let from = start - snapReach(period);
+    if (from < MIN_TIME) from = MIN_TIME;
+    const series = await this.#raw(from, this.#end());
+    return {
+      series,
+      join: snapJoin(
+        series.map((s) => s.times),
+        start,
+        this.#end(),
+        period,
+      ),
+    };
   }
 
   /**
@@ -335,7 +315,11 @@ export class StreamSet<K extends QueryKind = 'raw'> implements Iterable<Stream> 
       const [field] = aggFields(opts.agg ?? 'mean');
       const series = await this.#stats(w);
       const join = outerJoin(series.map((s) => s.times));
-      return { times: join.times, columns: series.map((s, i) => gatherFloat(s[field!], join.index[i]!)), flags: series.map(() => undefined) };
+      return {
+        times: join.times,
+        columns: series.map((s, i) => gatherFloat(s[field!], join.index[i]!)),
+        flags: series.map(() => undefined),
+      };
     }
     const { series, join } = await this.#rawJoined();
     return {
@@ -389,7 +373,9 @@ export class StreamSet<K extends QueryKind = 'raw'> implements Iterable<Stream> 
   async toSeries(opts: Omit<FrameOptions, 'agg'> & { agg?: StatField } = {}): Promise<Record<string, Series>> {
     if (opts.columnName !== 'uuid') await this.#loadMetadata();
     const arrays = await this.toArrays(opts);
-    return toSeriesRecord(arrays.map((series, i) => ({ name: columnLabel(this.#streams[i]!, opts.columnName), series })));
+    return toSeriesRecord(
+      arrays.map((series, i) => ({ name: columnLabel(this.#streams[i]!, opts.columnName), series })),
+    );
   }
 
   /** Per member, in order: {times, values (or the `agg` statistic), flags?}; btrdb-python `to_array`. */
@@ -400,7 +386,9 @@ export class StreamSet<K extends QueryKind = 'raw'> implements Iterable<Stream> 
       return (await this.#stats(w)).map((s) => ({ times: s.times, values: s[field!] }));
     }
     return (await this.#raw(this.#start(), this.#end())).map((s) =>
-      opts.includeFlags && s.flags !== undefined ? { times: s.times, values: s.values, flags: s.flags } : { times: s.times, values: s.values },
+      opts.includeFlags && s.flags !== undefined
+        ? { times: s.times, values: s.values, flags: s.flags }
+        : { times: s.times, values: s.values },
     );
   }
 }

@@ -42,7 +42,8 @@ export async function updateStream(
   let current = seen;
   if (opts.tags !== undefined || opts.collection !== undefined) {
     const tags = opts.tags ?? {};
-    const remove = replace && opts.tags !== undefined ? Object.keys(current.tags).filter((k) => !Object.hasOwn(tags, k)) : [];
+    const remove =
+      replace && opts.tags !== undefined ? Object.keys(current.tags).filter((k) => !Object.hasOwn(tags, k)) : [];
     await backend.setTags(id, current.propertyVersion, tags, opts.collection ?? current.collection, remove);
     current = await reload();
   }

@@ -16,8 +16,8 @@ import { parseStreamId } from '../core/uuid.ts';
 import type { Backend } from '../db/backend.ts';
 import { decodeAnnotation } from './annotations.ts';
 import { checkMergePolicy, type PointsInput, splitBatch, toPointBatch } from './insert-data.ts';
-import type { PointAt, RawChunk, RawResult, StatResult } from './points.ts';
-import { updateStream, type UpdateOptions } from './stream-update.ts';
+import type { PointAt, RawChunk, RawResult, StatPoint, StatResult } from './points.ts';
+import { type UpdateOptions, updateStream } from './stream-update.ts';
 import type { TimeInput } from './time.ts';
 import { arrowToPoints, rawToArrow, statsToArrow } from './transformers/arrow.ts';
 
@@ -163,7 +163,7 @@ export class Stream {
     const start = toNanos(opts.start ?? MIN_TIME);
     const end = toNanos(opts.end ?? MAX_INSERT_TIME);
     const version = checkVersion(opts.version);
-    let points;
+    let points: StatPoint[];
     if (opts.precise) {
       points = (await this.#backend.windows(this.uuid, start, end, end - start, 0, version)).value;
     } else {
@@ -182,7 +182,12 @@ export class Stream {
    */
   async nearest(time: TimeInput, opts: NearestOptions = {}): Promise<PointAt | null> {
     try {
-      const r = await this.#backend.nearest(this.uuid, toNanos(time), opts.backward ?? false, checkVersion(opts.version));
+      const r = await this.#backend.nearest(
+        this.uuid,
+        toNanos(time),
+        opts.backward ?? false,
+        checkVersion(opts.version),
+      );
       return r === null ? null : { time: r.value.time, value: r.value.value, version: r.version };
     } catch (e) {
       if (isDbError(e, 401)) return null;
@@ -211,7 +216,9 @@ export class Stream {
     const e = toNanos(end);
     for await (const chunk of this.#backend.rawValues(this.uuid, s, e, checkVersion(opts.version))) {
       const { times, values, flags } = chunk.value;
-      yield flags === undefined ? { times, values, version: chunk.version } : { times, values, flags, version: chunk.version };
+      yield flags === undefined
+        ? { times, values, version: chunk.version }
+        : { times, values, flags, version: chunk.version };
     }
   }
 
@@ -226,9 +233,20 @@ export class Stream {
    * Statistics of the windows [w, w + 2^pointWidth) for w from start to end, both floored to a
    * multiple of 2^pointWidth; windows without points are omitted. pointWidth 0–63 (else 415).
    */
-  async alignedWindows(start: TimeInput, end: TimeInput, pointWidth: number, opts: VersionOption = {}): Promise<StatResult> {
+  async alignedWindows(
+    start: TimeInput,
+    end: TimeInput,
+    pointWidth: number,
+    opts: VersionOption = {},
+  ): Promise<StatResult> {
     if (!Number.isInteger(pointWidth)) throw new DbError(415, `point width ${pointWidth} is not an integer`);
-    const r = await this.#backend.alignedWindows(this.uuid, toNanos(start), toNanos(end), pointWidth, checkVersion(opts.version));
+    const r = await this.#backend.alignedWindows(
+      this.uuid,
+      toNanos(start),
+      toNanos(end),
+      pointWidth,
+      checkVersion(opts.version),
+    );
     return { points: r.value, version: r.version };
   }
 
@@ -236,7 +254,12 @@ export class Stream {
    * Statistics of the windows [start + k·width, start + (k+1)·width) that end at or before `end`
    * (a window crossing `end` is dropped); empty windows are included with count 0.
    */
-  async windows(start: TimeInput, end: TimeInput, width: bigint | number, opts: WindowsOptions = {}): Promise<StatResult> {
+  async windows(
+    start: TimeInput,
+    end: TimeInput,
+    width: bigint | number,
+    opts: WindowsOptions = {},
+  ): Promise<StatResult> {
     const r = await this.#backend.windows(
       this.uuid,
       toNanos(start),
@@ -255,12 +278,22 @@ export class Stream {
   }
 
   /** `alignedWindows` as an Arrow table in BTrDB's window schema. */
-  async arrowAlignedWindows(start: TimeInput, end: TimeInput, pointWidth: number, opts: VersionOption = {}): Promise<Table> {
+  async arrowAlignedWindows(
+    start: TimeInput,
+    end: TimeInput,
+    pointWidth: number,
+    opts: VersionOption = {},
+  ): Promise<Table> {
     return statsToArrow((await this.alignedWindows(start, end, pointWidth, opts)).points);
   }
 
   /** `windows` as an Arrow table in BTrDB's window schema. */
-  async arrowWindows(start: TimeInput, end: TimeInput, width: bigint | number, opts: WindowsOptions = {}): Promise<Table> {
+  async arrowWindows(
+    start: TimeInput,
+    end: TimeInput,
+    width: bigint | number,
+    opts: WindowsOptions = {},
+  ): Promise<Table> {
     return statsToArrow((await this.windows(start, end, width, opts)).points);
   }
 

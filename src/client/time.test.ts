@@ -16,7 +16,10 @@ test('toNanoseconds keeps every nanosecond of an ISO string and of a bigint', ()
 });
 
 test('toNanoseconds rejects a number that is not a safe integer with 413', () => {
-  assert.throws(() => toNanoseconds(1.5e18), (e) => isDbError(e, 413));
+  assert.throws(
+    () => toNanoseconds(1.5e18),
+    (e) => isDbError(e, 413),
+  );
 });
 
 test('nsToIso and toNanoseconds round-trip exactly, also before 1970', () => {
@@ -46,5 +49,8 @@ test('nsDelta truncates a fraction of a nanosecond toward zero, like int() in Py
 });
 
 test('nsDelta rejects a non-finite part with 438', () => {
-  assert.throws(() => nsDelta({ seconds: Number.POSITIVE_INFINITY }), (e) => isDbError(e, 438));
+  assert.throws(
+    () => nsDelta({ seconds: Number.POSITIVE_INFINITY }),
+    (e) => isDbError(e, 438),
+  );
 });

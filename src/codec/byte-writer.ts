@@ -61,7 +61,8 @@ export class ByteWriter {
   f64Array(src: Float64Array, n: number): void {
     this.reserve(8 * n);
     this.buf.set(new Uint8Array(src.buffer, src.byteOffset, 8 * n), this.pos);
-    if (!IS_LITTLE_ENDIAN) for (let i = 0; i < n; i++) this.buf.subarray(this.pos + 8 * i, this.pos + 8 * i + 8).reverse();
+    if (!IS_LITTLE_ENDIAN)
+      for (let i = 0; i < n; i++) this.buf.subarray(this.pos + 8 * i, this.pos + 8 * i + 8).reverse();
     this.pos += 8 * n;
   }
 
@@ -71,7 +72,7 @@ export class ByteWriter {
     this.pos += src.length;
   }
 
-  /** Unsigned varint of a non-negative integer held in a double (< 2^64, exact below 2^53). */
+  /** Unsigned varint of a non-negative integer held in a double, exact below 2^53. */
   varint(v: number): void {
     this.reserve(10);
     while (v >= 128) {
@@ -81,7 +82,7 @@ export class ByteWriter {
     this.buf[this.pos++] = v;
   }
 
-  /** Zigzag varint of a safe integer held in a double. */
+  /** Zigzag varint of an integer held in a double, |v| < 2^52 (so that its zigzag stays exact). */
   zigzag(v: number): void {
     this.varint(v >= 0 ? v * 2 : -v * 2 - 1);
   }

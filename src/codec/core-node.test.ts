@@ -14,7 +14,8 @@ function assertSameNode(actual: CoreNode, expected: CoreNode): void {
   assert.equal(actual.childPw, expected.childPw);
   assert.deepEqual(Array.from(actual.len), Array.from(expected.len));
   assert.deepEqual(Array.from(actual.leaf), Array.from(expected.leaf));
-  for (const k of ['addr', 'count', 'min', 'max', 'mean', 'm2'] as const) assert.deepEqual(bits(actual[k]), bits(expected[k]), k);
+  for (const k of ['addr', 'count', 'min', 'max', 'mean', 'm2'] as const)
+    assert.deepEqual(bits(actual[k]), bits(expected[k]), k);
 }
 
 const arbFloat = fc.oneof(
@@ -100,7 +101,11 @@ describe('core nodes', () => {
         return n;
       },
     ];
-    for (const f of bad) assert.throws(() => encodeCoreNode(f(emptyCoreNode(0n, 10))), (e) => isDbError(e, 421));
+    for (const f of bad)
+      assert.throws(
+        () => encodeCoreNode(f(emptyCoreNode(0n, 10))),
+        (e) => isDbError(e, 421),
+      );
   });
 
   it('reject every truncation and extension of a node', () => {
@@ -111,9 +116,16 @@ describe('core nodes', () => {
     }
     const bytes = encodeCoreNode(node);
     for (let len = 0; len < bytes.length; len++) {
-      assert.throws(() => decodeCoreNode(bytes.subarray(0, len)), (e) => isDbError(e, 500), `length ${len}`);
+      assert.throws(
+        () => decodeCoreNode(bytes.subarray(0, len)),
+        (e) => isDbError(e, 500),
+        `length ${len}`,
+      );
     }
-    assert.throws(() => decodeCoreNode(Uint8Array.from([...bytes, 0])), (e) => isDbError(e, 500));
+    assert.throws(
+      () => decodeCoreNode(Uint8Array.from([...bytes, 0])),
+      (e) => isDbError(e, 500),
+    );
   });
 
   it('survive random corruption with a DbError 500 or a node', () => {
@@ -125,15 +137,18 @@ describe('core nodes', () => {
     }
     const good = encodeCoreNode(node);
     fc.assert(
-      fc.property(fc.array(fc.tuple(fc.nat(), fc.integer({ min: 1, max: 255 })), { minLength: 1, maxLength: 4 }), (flips) => {
-        const bad = good.slice();
-        for (const [at, mask] of flips) bad[at % bad.length]! ^= mask;
-        try {
-          decodeCoreNode(bad);
-        } catch (e) {
-          if (!isDbError(e, 500)) throw e;
-        }
-      }),
+      fc.property(
+        fc.array(fc.tuple(fc.nat(), fc.integer({ min: 1, max: 255 })), { minLength: 1, maxLength: 4 }),
+        (flips) => {
+          const bad = good.slice();
+          for (const [at, mask] of flips) bad[at % bad.length]! ^= mask;
+          try {
+            decodeCoreNode(bad);
+          } catch (e) {
+            if (!isDbError(e, 500)) throw e;
+          }
+        },
+      ),
       { numRuns: 3000 },
     );
   });
@@ -150,12 +165,19 @@ describe('core nodes', () => {
     for (const [at, value, message] of cases) {
       const bad = good.slice();
       bad[at] = value;
-      assert.throws(() => decodeCoreNode(bad), (e) => isDbError(e, 500) && message.test(e.message), String(message));
+      assert.throws(
+        () => decodeCoreNode(bad),
+        (e) => isDbError(e, 500) && message.test(e.message),
+        String(message),
+      );
     }
     const big = emptyCoreNode(0n, 10);
     big.addr[0] = 1;
     const bytes = encodeCoreNode(big);
     bytes[CORE_HEADER_BYTES + 6] = 0x20; // addr ≥ 2^53
-    assert.throws(() => decodeCoreNode(bytes), (e) => isDbError(e, 500) && /addr ≥ 2\^53/.test(e.message));
+    assert.throws(
+      () => decodeCoreNode(bytes),
+      (e) => isDbError(e, 500) && /addr ≥ 2\^53/.test(e.message),
+    );
   });
 });

@@ -7,7 +7,7 @@ import { DbError } from '../core/errors.ts';
 import { CORE_MAGIC, FORMAT_VERSION, readBlockHeader } from './block-header.ts';
 import { ByteReader } from './byte-reader.ts';
 import { IS_LITTLE_ENDIAN as IS_LE } from './int64.ts';
-import { emptyCoreNode, FANOUT, type CoreNode } from './types.ts';
+import { type CoreNode, emptyCoreNode, FANOUT } from './types.ts';
 
 /** Bytes before the first slot record: magic, version, childPw, start, slot bitmap, leaf bitmap. */
 export const CORE_HEADER_BYTES = 27;
@@ -29,10 +29,11 @@ export function encodeCoreNode(node: CoreNode): Uint8Array {
   if (!Number.isInteger(node.childPw) || node.childPw < 0 || node.childPw > MAX_CHILD_PW) {
     throw new DbError(421, `core node childPw ${node.childPw} is not an integer 0…${MAX_CHILD_PW}`);
   }
-  if (BigInt.asIntN(64, node.start) !== node.start) throw new DbError(421, `core node start ${node.start} is not an int64`);
+  if (BigInt.asIntN(64, node.start) !== node.start)
+    throw new DbError(421, `core node start ${node.start} is not an int64`);
   const stats = [min, max, mean, m2].map((a) => new Int32Array(a.buffer, a.byteOffset, 2 * FANOUT));
-  const used = [0, 0]; // slot bitmap as two uint32 words (slots 0–31, 32–63)
-  const leaves = [0, 0];
+  const used = new Uint32Array(2); // slot bitmap as two words (slots 0–31, 32–63)
+  const leaves = new Uint32Array(2);
   let slots = 0;
   for (let i = 0; i < FANOUT; i++) {
     const a = addr[i]!;
@@ -48,8 +49,8 @@ export function encodeCoreNode(node: CoreNode): Uint8Array {
     let nonEmpty = a !== 0 || len[i] !== 0 || l !== 0 || c !== 0;
     for (const s of stats) nonEmpty ||= s[2 * i] !== 0 || s[2 * i + 1] !== 0;
     if (!nonEmpty) continue;
-    used[i >>> 5] |= 1 << (i & 31);
-    if (l === 1) leaves[i >>> 5] |= 1 << (i & 31);
+    used[i >>> 5] = used[i >>> 5]! | (1 << (i & 31));
+    if (l === 1) leaves[i >>> 5] = leaves[i >>> 5]! | (1 << (i & 31));
     slots++;
   }
   const out = new Uint8Array(CORE_HEADER_BYTES + CORE_SLOT_BYTES * slots);
@@ -92,11 +93,15 @@ export function decodeCoreNode(bytes: Uint8Array): CoreNode {
   const start = v.getBigInt64(3, true);
   const used = [v.getUint32(11, true), v.getUint32(15, true)];
   const leaves = [v.getUint32(19, true), v.getUint32(23, true)];
-  if ((leaves[0]! & ~used[0]!) !== 0 || (leaves[1]! & ~used[1]!) !== 0) throw r.fail('leaf flag set on an empty slot', 19);
+  if ((leaves[0]! & ~used[0]!) !== 0 || (leaves[1]! & ~used[1]!) !== 0)
+    throw r.fail('leaf flag set on an empty slot', 19);
   const slots = popcount(used[0]!) + popcount(used[1]!);
   const expected = CORE_HEADER_BYTES + CORE_SLOT_BYTES * slots;
   if (bytes.length !== expected) {
-    throw r.fail(`length ${bytes.length} does not match ${slots} slots (${expected} bytes)`, Math.min(bytes.length, expected));
+    throw r.fail(
+      `length ${bytes.length} does not match ${slots} slots (${expected} bytes)`,
+      Math.min(bytes.length, expected),
+    );
   }
   const node = emptyCoreNode(start, childPw);
   let p = CORE_HEADER_BYTES;
@@ -145,5 +150,3 @@ function takeBits(bytes: Uint8Array, at: number, a: Float64Array, i: number): vo
   if (IS_LE) dst.set(bytes.subarray(at, at + 8));
   else for (let k = 0; k < 8; k++) dst[k] = bytes[at + 7 - k]!;
 }
-
-

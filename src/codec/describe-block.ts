@@ -49,7 +49,13 @@ export function describeLeaf(bytes: Uint8Array): LeafInfo {
   const count = r.varint('point count', MAX_LEAF_POINTS);
   const empty: IntColumnInfo = { predictor: 'none', stride: 0n, groupSize: 0, scale: 1, widths: [] };
   if (count === 0) {
-    return { version, count, bytes: bytes.length, times: { ...empty, bytes: 0 }, values: { encoding: 'raw', bytes: 0 } };
+    return {
+      version,
+      count,
+      bytes: bytes.length,
+      times: { ...empty, bytes: 0 },
+      values: { encoding: 'raw', bytes: 0 },
+    };
   }
   let at = r.pos;
   const times = { ...intInfo(readIntColumn(r, count, 'times')), bytes: r.pos - at };
@@ -58,7 +64,14 @@ export function describeLeaf(bytes: Uint8Array): LeafInfo {
   if ((bits & HAS_FLAGS) === 0) return { version, count, bytes: bytes.length, times, values };
   at = r.pos;
   const flags = readFlags(r, count);
-  return { version, count, bytes: bytes.length, times, values, flags: { encoding: ENCODING_NAMES[flags.encoding], bytes: r.pos - at } };
+  return {
+    version,
+    count,
+    bytes: bytes.length,
+    times,
+    values,
+    flags: { encoding: ENCODING_NAMES[flags.encoding], bytes: r.pos - at },
+  };
 }
 
 function intInfo(col: IntColumn): IntColumnInfo {

@@ -6,7 +6,7 @@
 import type { ByteReader } from './byte-reader.ts';
 import type { ByteWriter } from './byte-writer.ts';
 import { CONST, INT, RLE } from './column-encoding.ts';
-import { type IntColumn, decodeIntColumn, readIntColumn } from './int-column-decode.ts';
+import { decodeIntColumn, type IntColumn, readIntColumn } from './int-column-decode.ts';
 import { writeIntColumn } from './int-column-encode.ts';
 import { type IntPlan, planIntColumn } from './int-column-plan.ts';
 import { HI as HI_IX, LO as LO_IX, varintLength } from './int64.ts';
@@ -99,7 +99,8 @@ export function readFlags(r: ByteReader, count: number): FlagColumn {
   let total = 0;
   for (let i = 0; i < runs; i++) {
     const len = lengths[2 * i + LO]!;
-    if (lengths[2 * i + HI] !== 0 || len < 0 || len >= count) throw r.fail(`flags: run ${i} length out of range`, lengthsAt);
+    if (lengths[2 * i + HI] !== 0 || len < 0 || len >= count)
+      throw r.fail(`flags: run ${i} length out of range`, lengthsAt);
     total += len + 1;
   }
   if (total !== count) throw r.fail(`flags: runs cover ${total} values, expected ${count}`, lengthsAt);

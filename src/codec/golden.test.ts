@@ -34,7 +34,11 @@ const read = (name: string): [Uint8Array, LeafFixture | CoreFixture] => [
 
 describe('golden format fixtures', () => {
   it('are all present', () => {
-    const names = fs.readdirSync(DIR).filter((f) => f.endsWith('.bin')).map((f) => f.slice(0, -4)).sort();
+    const names = fs
+      .readdirSync(DIR)
+      .filter((f) => f.endsWith('.bin'))
+      .map((f) => f.slice(0, -4))
+      .sort();
     for (const name of EXPECTED) assert.ok(names.includes(name), `missing fixture ${name}`);
   });
 
@@ -70,7 +74,10 @@ describe('golden format fixtures', () => {
           m2: floatHex(node.m2[i]!),
         };
         const zero = floatHex(0);
-        const want = s === undefined ? { addr: 0, len: 0, leaf: 0, count: 0, min: zero, max: zero, mean: zero, m2: zero } : { ...s };
+        const want =
+          s === undefined
+            ? { addr: 0, len: 0, leaf: 0, count: 0, min: zero, max: zero, mean: zero, m2: zero }
+            : { ...s };
         if (s !== undefined) delete (want as { index?: number }).index;
         assert.deepEqual(got, want, `slot ${i}`);
       }

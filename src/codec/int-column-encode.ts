@@ -9,12 +9,12 @@ import * as bitBlock from './bit-block.ts';
 import * as bitPack from './bit-pack.ts';
 import type { ByteWriter } from './byte-writer.ts';
 import * as format from './int-column-format.ts';
-import * as plans from './int-column-plan.ts';
 import type { IntPlan } from './int-column-plan.ts';
+import * as plans from './int-column-plan.ts';
 import * as int64 from './int64.ts';
 
 // Hot code reads module constants, not imported bindings (see the note in int64.ts).
-const { PACK32: PACK } = bitBlock;
+const { PACK32: PACK, PACK_DIFF32: PACK_DIFF, PACK_DIFF_HIGH32: PACK_DIFF_HIGH } = bitBlock;
 const { bitScratch, storeBits } = bitPack;
 const { LINEAR: LINEAR_, PREV: PREV_, PREV2: PREV2_, STRIDE } = format;
 const { plannedResiduals, relativeScratch, residualScratch, residuals } = plans;
@@ -74,6 +74,27 @@ function writeExact(w: ByteWriter, src: Int32Array, c: number, plan: IntPlan): v
     const count = Math.min(size, m - start);
     if (width === 0) continue;
     const base = groupMin[g]!;
+    if (width < 32 && scale === 1) {
+      // Straight from the residuals: whole blocks of 32, then the tail one field at a time.
+      const blocks = count >>> 5;
+      const pack = PACK_DIFF[width]!;
+      for (let b = 0, at = pos >>> 5; b < blocks; b++, at += width) pack(out, start + 32 * b, base, words, at);
+      pos += blocks * 32 * width;
+      for (let j = blocks * 32; j < count; j++) lo[j - blocks * 32] = out[start + j]! - base;
+      pos = packOneByOne(words, pos, width, lo, 0, count - blocks * 32);
+      continue;
+    }
+    if (width > 32 && width < 64 && scale === 1 && count === size) {
+      // A full wide group: low plane straight from the residuals, high plane in blocks of 32.
+      let at = pos >>> 5;
+      for (let j = 0; j < count; j++) words[at + j] = out[start + j]! - base;
+      at += count;
+      const k = width - 32;
+      const pack = PACK_DIFF_HIGH[k]!;
+      for (let b = 0; b < count; b += 32, at += k) pack(out, start + b, base, words, at);
+      pos += count * width;
+      continue;
+    }
     if (width <= 32) {
       if (scale === 1) for (let j = 0; j < count; j++) lo[j] = out[start + j]! - base;
       else for (let j = 0; j < count; j++) lo[j] = (out[start + j]! - base) / scale;
@@ -188,7 +209,14 @@ function writeWide(w: ByteWriter, src: Int32Array, c: number, plan: IntPlan): vo
  * multiple of 32 values) into zeroed `words`; returns the new bit position. Width > 32: the `count`
  * low words, then `count` fields of width − 32 bits from `hi`.
  */
-function packGroup(words: Uint32Array, pos: number, width: number, count: number, lo: Uint32Array, hi: Uint32Array): number {
+function packGroup(
+  words: Uint32Array,
+  pos: number,
+  width: number,
+  count: number,
+  lo: Uint32Array,
+  hi: Uint32Array,
+): number {
   if (width === 0) return pos;
   if (width <= 32) return packFields(words, pos, width, count, lo);
   for (let j = 0, at = pos >>> 5; j < count; j++) words[at + j] = lo[j]!;

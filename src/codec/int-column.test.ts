@@ -9,7 +9,10 @@ import { LINEAR, PREV, PREV2, type Predictor, STRIDE } from './int-column-format
 import { type IntCandidates, planIntColumn } from './int-column-plan.ts';
 import { halves } from './int64.ts';
 
-function roundTrip(values: readonly bigint[], candidates: IntCandidates): { bytes: number; scale: number; exact: boolean } {
+function roundTrip(
+  values: readonly bigint[],
+  candidates: IntCandidates,
+): { bytes: number; scale: number; exact: boolean } {
   const src = BigInt64Array.from(values);
   const plan = planIntColumn(halves(src), src.length, candidates);
   const w = new ByteWriter();
@@ -39,7 +42,10 @@ const arbColumn = fc.oneof(
     )
     .map(([x0, unit, steps]) => steps.map((s, i) => BigInt.asIntN(64, x0 + BigInt(i) * unit * 3n + BigInt(s) * unit))),
   fc
-    .tuple(fc.bigInt({ min: -(2n ** 40n), max: 2n ** 40n }), fc.array(fc.bigInt({ min: -(2n ** 45n), max: 2n ** 45n }), { minLength: 1, maxLength: 700, size: 'max' }))
+    .tuple(
+      fc.bigInt({ min: -(2n ** 40n), max: 2n ** 40n }),
+      fc.array(fc.bigInt({ min: -(2n ** 45n), max: 2n ** 45n }), { minLength: 1, maxLength: 700, size: 'max' }),
+    )
     .map(([x0, ds]) => {
       let v = x0;
       let d = 0n;
@@ -72,7 +78,10 @@ describe('packed int64 columns', () => {
   });
 
   it('find a common scale and pack a coarse clock in about a bit per value', () => {
-    const t = Array.from({ length: 1000 }, (_, i) => 1_355_300_000_000_000_000n + BigInt(i + (i % 10 === 5 ? -1 : 0)) * 100_000_000n);
+    const t = Array.from(
+      { length: 1000 },
+      (_, i) => 1_355_300_000_000_000_000n + BigInt(i + (i % 10 === 5 ? -1 : 0)) * 100_000_000n,
+    );
     const { bytes, scale } = roundTrip(t, 'clock');
     assert.equal(scale, 100_000_000);
     assert.ok(bytes < 170, `${bytes} bytes`); // 125 bytes of 1-bit residuals plus headers
@@ -84,7 +93,10 @@ describe('packed int64 columns', () => {
       seed = (seed * 1103515245 + 12345) % 2147483648;
       return seed / 2147483648;
     };
-    const t = Array.from({ length: 1024 }, (_, i) => 1704067200000000000n + BigInt(i * 8333333 + Math.round((rnd() * 2 - 1) * 1000)));
+    const t = Array.from(
+      { length: 1024 },
+      (_, i) => 1704067200000000000n + BigInt(i * 8333333 + Math.round((rnd() * 2 - 1) * 1000)),
+    );
     const { bytes } = roundTrip(t, 'clock');
     assert.ok((bytes * 8) / 1024 < 11.6, `${(bytes * 8) / 1024} bits/value`);
   });

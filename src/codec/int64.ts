@@ -39,7 +39,7 @@ export function varintLength(x: number): number {
     x = Math.floor(x / 128);
     n++;
   }
-  return n > 10 ? 10 : n;
+  return Math.min(n, 10);
 }
 
 /** Length in bytes of the zigzag LEB128 varint of an int64 given as halves. */
@@ -51,7 +51,7 @@ export function zigzagVarintLength64(hi: number, lo: number): number {
   return Math.max(1, Math.ceil(bits / 7));
 }
 
-/** Zigzag of a safe integer held in a double: 0, -1, 1, -2 … → 0, 1, 2, 3 … */
+/** Zigzag of an integer held in a double: 0, −1, 1, −2 … → 0, 1, 2, 3 … (exact for |v| < 2^52). */
 export function zigzagNumber(v: number): number {
   return v >= 0 ? v * 2 : -v * 2 - 1;
 }

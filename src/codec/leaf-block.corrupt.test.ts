@@ -20,15 +20,49 @@ function decodeOrReject(bytes: Uint8Array): 'rejected' | 'decoded' {
 }
 
 const n = 70;
-const times = BigInt64Array.from({ length: n }, (_, i) => 1704067200000000000n + BigInt(i) * 8_333_333n + BigInt((i * 37) % 101));
+const times = BigInt64Array.from(
+  { length: n },
+  (_, i) => 1704067200000000000n + BigInt(i) * 8_333_333n + BigInt((i * 37) % 101),
+);
 const samples: [string, LeafColumns, LeafEncodeOptions][] = [
   ['sine, auto', { times, values: Float64Array.from({ length: n }, (_, i) => 7200 + Math.sin(i * 3.14)) }, {}],
-  ['decimals with flags', { times, values: Float64Array.from({ length: n }, (_, i) => (i % 9) / 1000), flags: Uint32Array.from({ length: n }, (_, i) => (i > 30 ? 4 : 0)) }, {}],
-  ['runs', { times, values: Float64Array.from({ length: n }, (_, i) => (i < 40 ? 1.5 : Number.NaN)) }, { valueEncoding: 'rle' }],
+  [
+    'decimals with flags',
+    {
+      times,
+      values: Float64Array.from({ length: n }, (_, i) => (i % 9) / 1000),
+      flags: Uint32Array.from({ length: n }, (_, i) => (i > 30 ? 4 : 0)),
+    },
+    {},
+  ],
+  [
+    'runs',
+    { times, values: Float64Array.from({ length: n }, (_, i) => (i < 40 ? 1.5 : Number.NaN)) },
+    { valueEncoding: 'rle' },
+  ],
   ['raw', { times, values: Float64Array.from({ length: n }, (_, i) => i * Math.PI) }, { valueEncoding: 'raw' }],
-  ['wide', { times: BigInt64Array.from({ length: n }, (_, i) => BigInt(i) * 2n ** 56n), values: Float64Array.from({ length: n }, (_, i) => (i % 2 ? -1e300 : 1e-300)) }, { valueEncoding: 'int', timePredictor: 'linear' }],
-  ['flags in runs', { times, values: new Float64Array(n).fill(2), flags: Uint32Array.from({ length: n }, (_, i) => (i < 10 ? 7 : 0xffffffff)) }, {}],
-  ['random flags', { times, values: new Float64Array(n), flags: Uint32Array.from({ length: n }, (_, i) => (i * 2654435761) >>> 0) }, {}],
+  [
+    'wide',
+    {
+      times: BigInt64Array.from({ length: n }, (_, i) => BigInt(i) * 2n ** 56n),
+      values: Float64Array.from({ length: n }, (_, i) => (i % 2 ? -1e300 : 1e-300)),
+    },
+    { valueEncoding: 'int', timePredictor: 'linear' },
+  ],
+  [
+    'flags in runs',
+    {
+      times,
+      values: new Float64Array(n).fill(2),
+      flags: Uint32Array.from({ length: n }, (_, i) => (i < 10 ? 7 : 0xffffffff)),
+    },
+    {},
+  ],
+  [
+    'random flags',
+    { times, values: new Float64Array(n), flags: Uint32Array.from({ length: n }, (_, i) => (i * 2654435761) >>> 0) },
+    {},
+  ],
 ];
 
 describe('leaf blocks from hostile bytes', () => {
@@ -36,7 +70,8 @@ describe('leaf blocks from hostile bytes', () => {
     const block = encodeLeaf(cols, options);
 
     it(`reject every truncation of a block (${name})`, () => {
-      for (let len = 0; len < block.length; len++) assert.equal(decodeOrReject(block.subarray(0, len)), 'rejected', `length ${len}`);
+      for (let len = 0; len < block.length; len++)
+        assert.equal(decodeOrReject(block.subarray(0, len)), 'rejected', `length ${len}`);
     });
 
     it(`reject trailing bytes after a block (${name})`, () => {
@@ -91,13 +126,19 @@ describe('leaf blocks from hostile bytes', () => {
     for (const [at, value, message] of cases) {
       const bad = good.slice();
       bad[at] = value;
-      assert.throws(() => decodeLeaf(bad), (e) => isDbError(e, 500) && message.test(e.message));
+      assert.throws(
+        () => decodeLeaf(bad),
+        (e) => isDbError(e, 500) && message.test(e.message),
+      );
     }
   });
 
   it('reject point counts above 2^20 before allocating', () => {
     // varint 2^20 + 1 = 0x81 0x80 0x40
-    assert.throws(() => decodeLeaf(Uint8Array.of(0x4c, 1, 0, 0x81, 0x80, 0x40)), (e) => isDbError(e, 500) && /point count/.test(e.message));
+    assert.throws(
+      () => decodeLeaf(Uint8Array.of(0x4c, 1, 0, 0x81, 0x80, 0x40)),
+      (e) => isDbError(e, 500) && /point count/.test(e.message),
+    );
     // 2^20 points claimed by a few bytes: rejected at the group headers, long before 16 MiB of output.
     const t0 = performance.now();
     assert.throws(
@@ -109,7 +150,10 @@ describe('leaf blocks from hostile bytes', () => {
 
   it('reject over-long varints and out-of-range fields', () => {
     const bad: [Uint8Array, RegExp][] = [
-      [Uint8Array.of(0x4c, 1, 0, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x01), /longer than 10 bytes/],
+      [
+        Uint8Array.of(0x4c, 1, 0, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x01),
+        /longer than 10 bytes/,
+      ],
       [Uint8Array.of(0x4c, 1, 0, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x02), /exceeds 64 bits/],
       [Uint8Array.of(0x4c, 1, 0, 2, 0, 0x51, 1, 65, 0), /width 65 > 64/],
       [Uint8Array.of(0x4c, 1, 0, 2, 0, 0x51, 0, 0, 0), /scale 0/],
@@ -119,10 +163,17 @@ describe('leaf blocks from hostile bytes', () => {
       [Uint8Array.of(0x4c, 1, 0, 1, 0, 3, 10, 0), /10 decimals > 9/],
       [Uint8Array.of(0x4c, 1, 0, 1, 0, 9), /unknown encoding 9/],
       [Uint8Array.of(0x4c, 1, 0, 2, 0, 0x51, 1, 0, 0, 4, 1, 0, 1), /runs cover 1 values, expected 2/],
-      [Uint8Array.of(0x4c, 1, 0, 1, 0, 3, 0, 0xfe, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f), /decimal value 0 exceeds 2\^53/],
+      [
+        Uint8Array.of(0x4c, 1, 0, 1, 0, 3, 0, 0xfe, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f),
+        /decimal value 0 exceeds 2\^53/,
+      ],
     ];
     for (const [bytes, message] of bad) {
-      assert.throws(() => decodeLeaf(bytes), (e) => isDbError(e, 500) && message.test(e.message), String(message));
+      assert.throws(
+        () => decodeLeaf(bytes),
+        (e) => isDbError(e, 500) && message.test(e.message),
+        String(message),
+      );
     }
   });
 });

@@ -22,7 +22,10 @@ function bitsOf(values: Float64Array): string[] {
 function assertSameLeaf(actual: LeafColumns, expected: LeafColumns): void {
   assert.deepEqual(Array.from(actual.times), Array.from(expected.times));
   assert.deepEqual(bitsOf(actual.values), bitsOf(expected.values));
-  assert.deepEqual(actual.flags === undefined ? undefined : Array.from(actual.flags), expected.flags === undefined ? undefined : Array.from(expected.flags));
+  assert.deepEqual(
+    actual.flags === undefined ? undefined : Array.from(actual.flags),
+    expected.flags === undefined ? undefined : Array.from(expected.flags),
+  );
 }
 
 function roundTrip(cols: LeafColumns, options?: LeafEncodeOptions): Uint8Array {
@@ -80,7 +83,10 @@ const arbValues = (n: number): fc.Arbitrary<Float64Array> =>
   fc.oneof(
     fc.array(arbFloatBits, { minLength: n, maxLength: n }).map(fromBits),
     fc
-      .tuple(fc.integer({ min: 0, max: 9 }), fc.array(fc.integer({ min: -1e9, max: 1e9 }), { minLength: n, maxLength: n }))
+      .tuple(
+        fc.integer({ min: 0, max: 9 }),
+        fc.array(fc.integer({ min: -1e9, max: 1e9 }), { minLength: n, maxLength: n }),
+      )
       .map(([k, ms]) => Float64Array.from(ms, (m) => m / 10 ** k)),
     fc.array(fc.constantFrom(1.5, -2.25, 0, 7200.125), { minLength: n, maxLength: n }).map((vs) => {
       const out = Float64Array.from(vs);
@@ -90,7 +96,9 @@ const arbValues = (n: number): fc.Arbitrary<Float64Array> =>
     fc.double({ noNaN: true }).map((v) => new Float64Array(n).fill(v)),
     fc
       .double({ min: 0, max: 6.28, noNaN: true })
-      .map((phase) => Float64Array.from({ length: n }, (_, i) => 7200 + 5 * Math.sin(i * 3.1428 + phase) + ((i * 7919) % 13) * 0.01)),
+      .map((phase) =>
+        Float64Array.from({ length: n }, (_, i) => 7200 + 5 * Math.sin(i * 3.1428 + phase) + ((i * 7919) % 13) * 0.01),
+      ),
   );
 
 const arbFlags = (n: number): fc.Arbitrary<Uint32Array | undefined> =>
@@ -104,7 +112,10 @@ const arbFlags = (n: number): fc.Arbitrary<Uint32Array | undefined> =>
     }),
   );
 
-const arbSize = fc.oneof(fc.constantFrom(1, 2, 3, 31, 32, 33, 63, 64, 65, 96, 97, 255, 257, 1024), fc.integer({ min: 1, max: 1500 }));
+const arbSize = fc.oneof(
+  fc.constantFrom(1, 2, 3, 31, 32, 33, 63, 64, 65, 96, 97, 255, 257, 1024),
+  fc.integer({ min: 1, max: 1500 }),
+);
 
 const arbLeaf: fc.Arbitrary<LeafColumns> = arbSize.chain((n) =>
   fc.tuple(arbTimes(fc.constant(n)), arbValues(n), arbFlags(n)).map(([t, values, flags]) => {
@@ -127,11 +138,16 @@ describe('leaf blocks', () => {
     const times: PredictorName[] = ['prev', 'prev2', 'linear', 'stride'];
     const predictors: PredictorName[] = ['prev', 'prev2', 'linear', 'stride'];
     fc.assert(
-      fc.property(arbLeaf, fc.constantFrom(...times), fc.constantFrom(...predictors), (cols, timePredictor, valuePredictor) => {
-        for (const valueEncoding of ['raw', 'int', 'rle'] as const) {
-          roundTrip(cols, { timePredictor, valueEncoding, valuePredictor });
-        }
-      }),
+      fc.property(
+        arbLeaf,
+        fc.constantFrom(...times),
+        fc.constantFrom(...predictors),
+        (cols, timePredictor, valuePredictor) => {
+          for (const valueEncoding of ['raw', 'int', 'rle'] as const) {
+            roundTrip(cols, { timePredictor, valueEncoding, valuePredictor });
+          }
+        },
+      ),
       { numRuns: 150 },
     );
   });
@@ -139,7 +155,10 @@ describe('leaf blocks', () => {
   it('choose the decimal encoding for 3-decimal data and keep it exact', () => {
     const n = 1024;
     const times = BigInt64Array.from({ length: n }, (_, i) => 1355300000000000000n + BigInt(i) * 100_000_000n);
-    const values = Float64Array.from({ length: n }, (_, i) => Math.round((59.9 + 0.05 * Math.sin(i / 50)) * 1000) / 1000);
+    const values = Float64Array.from(
+      { length: n },
+      (_, i) => Math.round((59.9 + 0.05 * Math.sin(i / 50)) * 1000) / 1000,
+    );
     const bytes = roundTrip({ times, values });
     const info = describeLeaf(bytes);
     assert.equal(info.values.encoding, 'decimal');
@@ -159,7 +178,17 @@ describe('leaf blocks', () => {
 
   it('keep special floats, int64 extremes and duplicate times exactly', () => {
     const times = [I64_MIN, I64_MIN, -1n, 0n, 0n, 1n, I64_MAX - 1n, I64_MAX, I64_MAX];
-    const values = fromBits([0x8000000000000000n, 0x7ff8000000000000n, 0x7ff0000000000001n, 0xfff8000000000123n, 0x7ff0000000000000n, 0xfff0000000000000n, 1n, 0x000fffffffffffffn, 0n]);
+    const values = fromBits([
+      0x8000000000000000n,
+      0x7ff8000000000000n,
+      0x7ff0000000000001n,
+      0xfff8000000000123n,
+      0x7ff0000000000000n,
+      0xfff0000000000000n,
+      1n,
+      0x000fffffffffffffn,
+      0n,
+    ]);
     for (const valueEncoding of ['raw', 'int', 'rle', undefined] as const) {
       roundTrip({ times: BigInt64Array.from(times), values }, { valueEncoding });
     }
@@ -169,12 +198,18 @@ describe('leaf blocks', () => {
     roundTrip(leaf([1n, 2n, 3n], [0.5, -0, 1.25]));
     roundTrip(leaf([1n, 2n, 3n], [-0, -0, -0]));
     roundTrip(leaf([1n, 2n, 3n], [0, -0, 0]));
-    assert.throws(() => encodeLeaf(leaf([1n, 2n], [-0, 0.5]), { valueEncoding: 'decimal' }), (e) => isDbError(e, 421));
+    assert.throws(
+      () => encodeLeaf(leaf([1n, 2n], [-0, 0.5]), { valueEncoding: 'decimal' }),
+      (e) => isDbError(e, 421),
+    );
   });
 
   it('handle sizes 0, 1, 2, 63, 64, 65, 1024 and 65536 with and without flags', () => {
     for (const n of [0, 1, 2, 63, 64, 65, 1024, 65536]) {
-      const times = Array.from({ length: n }, (_, i) => 1704067200000000000n + BigInt(i) * 8_333_333n + BigInt((i * 7919) % 2001) - 1000n);
+      const times = Array.from(
+        { length: n },
+        (_, i) => 1704067200000000000n + BigInt(i) * 8_333_333n + BigInt((i * 7919) % 2001) - 1000n,
+      );
       const values = Array.from({ length: n }, (_, i) => 7200 + 5 * Math.sin(i * 3.1428));
       const flags = Array.from({ length: n }, (_, i) => (i % 100 === 0 ? 1 : 0));
       roundTrip(leaf(times, values));
@@ -192,18 +227,30 @@ describe('leaf blocks', () => {
   });
 
   it('reject forced encodings that cannot represent the values', () => {
-    assert.throws(() => encodeLeaf(leaf([1n, 2n], [1, 2]), { valueEncoding: 'const' }), (e) => isDbError(e, 421));
-    assert.throws(() => encodeLeaf(leaf([1n, 2n], [Math.PI, 1]), { valueEncoding: 'decimal' }), (e) => isDbError(e, 421));
+    assert.throws(
+      () => encodeLeaf(leaf([1n, 2n], [1, 2]), { valueEncoding: 'const' }),
+      (e) => isDbError(e, 421),
+    );
+    assert.throws(
+      () => encodeLeaf(leaf([1n, 2n], [Math.PI, 1]), { valueEncoding: 'decimal' }),
+      (e) => isDbError(e, 421),
+    );
   });
 
   it('reject mismatched column lengths and oversized leaves', () => {
-    assert.throws(() => encodeLeaf({ times: new BigInt64Array(2), values: new Float64Array(3) }), (e) => isDbError(e, 421));
+    assert.throws(
+      () => encodeLeaf({ times: new BigInt64Array(2), values: new Float64Array(3) }),
+      (e) => isDbError(e, 421),
+    );
     assert.throws(
       () => encodeLeaf({ times: new BigInt64Array(2), values: new Float64Array(2), flags: new Uint32Array(1) }),
       (e) => isDbError(e, 421),
     );
     const n = MAX_LEAF_POINTS + 1;
-    assert.throws(() => encodeLeaf({ times: new BigInt64Array(n), values: new Float64Array(n) }), (e) => isDbError(e, 421));
+    assert.throws(
+      () => encodeLeaf({ times: new BigInt64Array(n), values: new Float64Array(n) }),
+      (e) => isDbError(e, 421),
+    );
   });
 
   it('encode views into larger arrays the same as copies', () => {
@@ -222,6 +269,9 @@ describe('leaf blocks', () => {
     assert.equal(pick(Float64Array.from({ length: n }, (_, i) => Math.floor(i / 64) * Math.PI)), 'rle');
     assert.equal(pick(Float64Array.from({ length: n }, (_, i) => i / 100)), 'decimal');
     assert.equal(pick(Float64Array.from({ length: n }, (_, i) => 100 + Math.sin(i) / 3)), 'int');
-    assert.equal(pick(fromBits(Array.from({ length: n }, (_, i) => BigInt.asUintN(64, BigInt(i) * 0x9e3779b97f4a7c15n)))), 'raw');
+    assert.equal(
+      pick(fromBits(Array.from({ length: n }, (_, i) => BigInt.asUintN(64, BigInt(i) * 0x9e3779b97f4a7c15n)))),
+      'raw',
+    );
   });
 });

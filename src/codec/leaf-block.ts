@@ -3,7 +3,7 @@
  * and optional quality flags. Byte layout and choice rules: docs/format/leaf-block.md.
  */
 import { DbError } from '../core/errors.ts';
-import { LEAF_MAGIC, FORMAT_VERSION, readBlockHeader } from './block-header.ts';
+import { FORMAT_VERSION, LEAF_MAGIC, readBlockHeader } from './block-header.ts';
 import { ByteReader } from './byte-reader.ts';
 import { ByteWriter } from './byte-writer.ts';
 import type { EncodingName } from './column-encoding.ts';
@@ -52,7 +52,8 @@ export function encodeLeaf(cols: LeafColumns, options: LeafEncodeOptions = {}): 
   const { times, values, flags } = cols;
   const n = times.length;
   if (values.length !== n) throw new DbError(421, `leaf has ${n} times but ${values.length} values`);
-  if (flags !== undefined && flags.length !== n) throw new DbError(421, `leaf has ${n} times but ${flags.length} flags`);
+  if (flags !== undefined && flags.length !== n)
+    throw new DbError(421, `leaf has ${n} times but ${flags.length} flags`);
   if (n > MAX_LEAF_POINTS) throw new DbError(421, `leaf of ${n} points exceeds ${MAX_LEAF_POINTS}`);
   const w = writer;
   w.reset();
@@ -78,7 +79,9 @@ export function encodeLeaf(cols: LeafColumns, options: LeafEncodeOptions = {}): 
 /**
  * Decode a leaf block. Any malformed input — truncated, garbled, unknown version, trailing bytes —
  * throws DbError 500 naming the byte offset; nothing larger than 16·2^20 bytes of output (plus
- * scratch in proportion to the block's size) is allocated.
+ * scratch in proportion to the block's size) is allocated. The returned arrays are fresh and the
+ * caller's to keep; `times` and `values` are two views of one ArrayBuffer (times first), so use
+ * their byteOffset/byteLength rather than `.buffer` alone.
  */
 export function decodeLeaf(bytes: Uint8Array): LeafColumns {
   const r = new ByteReader(bytes, 'leaf block');
@@ -97,9 +100,11 @@ export function decodeLeaf(bytes: Uint8Array): LeafColumns {
   const valueCol = readValueColumn(r, n, 'values');
   const flagCol = hasFlags ? readFlags(r, n) : undefined;
   if (r.pos !== r.end) throw r.fail(`${r.end - r.pos} trailing bytes`);
-  const times = new BigInt64Array(n);
+  // One allocation for both columns (the views never overlap).
+  const buffer = new ArrayBuffer(16 * n);
+  const times = new BigInt64Array(buffer, 0, n);
   decodeIntColumn(timeCol, bytes, halves(times));
-  const values = new Float64Array(n);
+  const values = new Float64Array(buffer, 8 * n, n);
   decodeValueColumn(valueCol, r, values);
   if (flagCol === undefined) return { times, values };
   return { times, values, flags: decodeFlags(flagCol, r) };

@@ -94,22 +94,76 @@ function leaves(): [string, string, LeafColumns, LeafEncodeOptions][] {
     0x800fffffffffffffn, // largest negative subnormal
     0x7fefffffffffffffn, // MAX_VALUE
   ]);
-  const extremes = BigInt64Array.from([-(2n ** 63n), -(2n ** 60n), -(2n ** 60n), -1n, 0n, 1n, 3n * 2n ** 60n - 1n, 3n * 2n ** 60n, 2n ** 63n - 2n, 2n ** 63n - 1n]);
+  const extremes = BigInt64Array.from([
+    -(2n ** 63n),
+    -(2n ** 60n),
+    -(2n ** 60n),
+    -1n,
+    0n,
+    1n,
+    3n * 2n ** 60n - 1n,
+    3n * 2n ** 60n,
+    2n ** 63n - 2n,
+    2n ** 63n - 1n,
+  ]);
   const flagsN = 200;
   const flagT = BigInt64Array.from({ length: flagsN }, (_, i) => 1704067200000000000n + BigInt(i) * 33_333_333n);
   const flagV = Float64Array.from({ length: flagsN }, (_, i) => Math.round(1000 * Math.cos(i / 9)) / 8);
   const flagF = Uint32Array.from({ length: flagsN }, (_, i) => (i < 120 ? 0 : i < 125 ? 0x80000001 : 2));
   const runsV = Float64Array.from({ length: flagsN }, (_, i) => (i < 70 ? 1.5 : i < 160 ? Number.NaN : -2.75));
   return [
-    ['synthetic-515', 'gen.mjs stream 0, first 515 points (120 Hz, jitter, 60.05 Hz sine + noise)', { times: synT, values: synV }, {}],
-    ['pmu-like', '3-decimal frequency at 10 frames/s with repeated stamps, 0.2 s steps and a 3.4 h hole', { times: BigInt64Array.from(pmuT), values: Float64Array.from(pmuV) }, {}],
-    ['flags', 'decimal values (k = 3) with a quality-flags column in runs', { times: flagT, values: flagV, flags: flagF }, {}],
-    ['special-floats', 'special floats and int64 extremes, values forced raw', { times: extremes, values: special }, { valueEncoding: 'raw' }],
-    ['special-floats-int', 'the same, values forced to the integer-space encoding', { times: extremes, values: special }, { valueEncoding: 'int', timePredictor: 'linear' }],
-    ['runs', 'run-length values (with NaN runs) and constant flags', { times: flagT, values: runsV, flags: new Uint32Array(flagsN).fill(7) }, {}],
-    ['constant', 'one repeated value, a regular 1 ms clock', { times: BigInt64Array.from({ length: 100 }, (_, i) => BigInt(i) * 1_000_000n), values: new Float64Array(100).fill(-0) }, {}],
+    [
+      'synthetic-515',
+      'gen.mjs stream 0, first 515 points (120 Hz, jitter, 60.05 Hz sine + noise)',
+      { times: synT, values: synV },
+      {},
+    ],
+    [
+      'pmu-like',
+      '3-decimal frequency at 10 frames/s with repeated stamps, 0.2 s steps and a 3.4 h hole',
+      { times: BigInt64Array.from(pmuT), values: Float64Array.from(pmuV) },
+      {},
+    ],
+    [
+      'flags',
+      'decimal values (k = 3) with a quality-flags column in runs',
+      { times: flagT, values: flagV, flags: flagF },
+      {},
+    ],
+    [
+      'special-floats',
+      'special floats and int64 extremes, values forced raw',
+      { times: extremes, values: special },
+      { valueEncoding: 'raw' },
+    ],
+    [
+      'special-floats-int',
+      'the same, values forced to the integer-space encoding',
+      { times: extremes, values: special },
+      { valueEncoding: 'int', timePredictor: 'linear' },
+    ],
+    [
+      'runs',
+      'run-length values (with NaN runs) and constant flags',
+      { times: flagT, values: runsV, flags: new Uint32Array(flagsN).fill(7) },
+      {},
+    ],
+    [
+      'constant',
+      'one repeated value, a regular 1 ms clock',
+      {
+        times: BigInt64Array.from({ length: 100 }, (_, i) => BigInt(i) * 1_000_000n),
+        values: new Float64Array(100).fill(-0),
+      },
+      {},
+    ],
     ['single', 'one point', { times: BigInt64Array.of(-(2n ** 60n)), values: Float64Array.of(Math.E) }, {}],
-    ['empty', 'no points, flags present', { times: new BigInt64Array(0), values: new Float64Array(0), flags: new Uint32Array(0) }, {}],
+    [
+      'empty',
+      'no points, flags present',
+      { times: new BigInt64Array(0), values: new Float64Array(0), flags: new Uint32Array(0) },
+      {},
+    ],
   ];
 }
 
@@ -124,12 +178,22 @@ function coreNode(): CoreNode {
   };
   fill(0, 2 ** 32 + 16, 3100, 1, 515, [7194.9, 7205.1, 7200.000123, 6437.5]);
   fill(1, 2 ** 32 + 3116, 3098, 1, 515, [-0, Number.POSITIVE_INFINITY, Number.NaN, 0]);
-  fill(FANOUT - 1, Number.MAX_SAFE_INTEGER, 0xffffffff, 0, Number.MAX_SAFE_INTEGER, [Number.MIN_VALUE, Number.MAX_VALUE, -1e-310, 1e300]);
+  fill(FANOUT - 1, Number.MAX_SAFE_INTEGER, 0xffffffff, 0, Number.MAX_SAFE_INTEGER, [
+    Number.MIN_VALUE,
+    Number.MAX_VALUE,
+    -1e-310,
+    1e300,
+  ]);
   return node;
 }
 
 function leafJson(note: string, cols: LeafColumns): LeafFixture {
-  const base = { kind: 'leaf' as const, note, times: Array.from(cols.times, String), values: Array.from(cols.values, floatHex) };
+  const base = {
+    kind: 'leaf' as const,
+    note,
+    times: Array.from(cols.times, String),
+    values: Array.from(cols.values, floatHex),
+  };
   return cols.flags === undefined ? base : { ...base, flags: Array.from(cols.flags) };
 }
 
@@ -161,9 +225,14 @@ export function writeFixtures(dir: string): string[] {
     fs.writeFileSync(path.join(dir, `${name}.json`), `${JSON.stringify(json, null, 1)}\n`);
     written.push(`${name}.bin (${bytes.length} bytes)`);
   };
-  for (const [name, note, cols, options] of leaves()) put(`leaf-v1-${name}`, encodeLeaf(cols, options), leafJson(note, cols));
+  for (const [name, note, cols, options] of leaves())
+    put(`leaf-v1-${name}`, encodeLeaf(cols, options), leafJson(note, cols));
   const node = coreNode();
-  put('core-v1-node', encodeCoreNode(node), coreJson('three slots: two leaves and one core child, with special floats', node));
+  put(
+    'core-v1-node',
+    encodeCoreNode(node),
+    coreJson('three slots: two leaves and one core child, with special floats', node),
+  );
   return written;
 }
 

@@ -2,8 +2,8 @@
 import type { ByteReader } from './byte-reader.ts';
 import { CONST, type ColumnEncoding, DECIMAL, INT, RAW, RLE } from './column-encoding.ts';
 import { MAX_DECIMALS, POW10 } from './decimal.ts';
-import { type IntColumn, decodeIntColumn, readIntColumn } from './int-column-decode.ts';
-import { HI as HI_IX, IS_LITTLE_ENDIAN, LO as LO_IX, halves } from './int64.ts';
+import { decodeIntColumn, type IntColumn, readIntColumn } from './int-column-decode.ts';
+import { HI as HI_IX, halves, IS_LITTLE_ENDIAN, LO as LO_IX } from './int64.ts';
 
 // Hot loops read module constants, not imported bindings (see the note in int64.ts).
 const HI = HI_IX;

@@ -1,16 +1,26 @@
 /**
  * Choosing and writing the value column: the smallest of raw, constant, integer-space (the float
- * bits as int64 with a predictor), decimal (m / 10^k) and run-length, decided per block from exact
- * or near-exact size computations, never from a guess about the signal.
+ * bits as int64 with a predictor), decimal (m / 10^k) and run-length, decided per block from the
+ * size each would take. Two shortcuts: the integer-space column is not planned when the decimal
+ * one already takes ≤ 4 bytes per value, and run-length is only tried when runs ≤ n/2.
  */
 import { DbError } from '../core/errors.ts';
 import type { ByteWriter } from './byte-writer.ts';
-import { CONST, type ColumnEncoding, DECIMAL, ENCODING_NAMES, type EncodingName, INT, RAW, RLE } from './column-encoding.ts';
-import { decimalsToHalves, findDecimals } from './decimal.ts';
-import type { Predictor } from './int-column-format.ts';
+import {
+  CONST,
+  type ColumnEncoding,
+  DECIMAL,
+  ENCODING_NAMES,
+  type EncodingName,
+  INT,
+  RAW,
+  RLE,
+} from './column-encoding.ts';
+import { decimalHalves } from './decimal.ts';
 import { writeIntColumn } from './int-column-encode.ts';
+import type { Predictor } from './int-column-format.ts';
 import { type IntCandidates, type IntPlan, planIntColumn } from './int-column-plan.ts';
-import { HI as HI_IX, LO as LO_IX, halves, varintLength } from './int64.ts';
+import { HI as HI_IX, halves, LO as LO_IX, varintLength } from './int64.ts';
 
 // Hot loops read module constants, not imported bindings (see the note in int64.ts).
 const HI = HI_IX;
@@ -37,6 +47,9 @@ export interface ValuePlan {
 }
 
 let decimalScratch = new Int32Array(2048);
+/** The values (and count) whose decimal integers are in decimalScratch. */
+let decimalsOf: Float64Array | null = null;
+let decimalsN = 0;
 let runValues = new Float64Array(1024);
 let runLengths = new Int32Array(2048);
 
@@ -52,18 +65,19 @@ export function planValues(values: Float64Array, n: number, options: ValueOption
   if (runs === 1 && (forced === -1 || forced === CONST)) return { encoding: CONST, bytes: 9 };
   if (forced === CONST) throw new DbError(421, 'values are not constant');
   let best = raw;
-  if (forced === -1 || forced === INT) {
-    const ints = planIntColumn(bits, n, intOptions);
-    const plan: ValuePlan = { encoding: INT, bytes: 1 + ints.bytes, ints };
-    if (forced === INT || plan.bytes < best.bytes) best = plan;
-  }
   if (forced === -1 || forced === DECIMAL) {
-    const k = findDecimals(values, n);
+    const k = toDecimalHalves(values, n);
     if (k >= 0) {
-      const ints = planIntColumn(toDecimalHalves(values, n, k), n, intOptions);
+      const ints = planIntColumn(decimalScratch, n, intOptions);
       const plan: ValuePlan = { encoding: DECIMAL, bytes: 2 + ints.bytes, ints, decimals: k };
       if (forced === DECIMAL || plan.bytes < best.bytes) best = plan;
     } else if (forced === DECIMAL) throw new DbError(421, 'values are not decimals with at most 9 digits');
+  }
+  // Float bits beat decimal integers only when those are huge: skip the int plan otherwise.
+  if (forced === INT || (forced === -1 && (best.encoding !== DECIMAL || best.bytes > 4 * n))) {
+    const ints = planIntColumn(bits, n, intOptions);
+    const plan: ValuePlan = { encoding: INT, bytes: 1 + ints.bytes, ints };
+    if (forced === INT || plan.bytes < best.bytes) best = plan;
   }
   if ((forced === -1 && allowRle && runs * 2 <= n) || forced === RLE) {
     if (!allowRle) throw new DbError(421, 'run-length columns do not nest');
@@ -91,7 +105,9 @@ export function writeValues(w: ByteWriter, values: Float64Array, n: number, plan
       return;
     case DECIMAL:
       w.u8(plan.decimals!);
-      writeIntColumn(w, toDecimalHalves(values, n, plan.decimals!), n, plan.ints!);
+      if (decimalsOf !== values || decimalsN !== n) toDecimalHalves(values, n);
+      decimalsOf = null; // do not keep the caller's array alive
+      writeIntColumn(w, decimalScratch, n, plan.ints!);
       return;
     case RLE: {
       const runs = plan.runs!;
@@ -134,8 +150,10 @@ function collectRuns(values: Float64Array, n: number, runs: number): Int32Array 
   return runLengths;
 }
 
-function toDecimalHalves(values: Float64Array, n: number, k: number): Int32Array {
+/** decimalHalves into the shared scratch, remembering whose integers it holds. */
+function toDecimalHalves(values: Float64Array, n: number): number {
   if (decimalScratch.length < 2 * n) decimalScratch = new Int32Array(n * 4);
-  decimalsToHalves(values, n, k, decimalScratch, LO, HI);
-  return decimalScratch;
+  decimalsOf = values;
+  decimalsN = n;
+  return decimalHalves(values, n, decimalScratch, LO, HI);
 }

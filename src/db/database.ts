@@ -63,9 +63,9 @@ export class Database implements Backend {
 
   /** Bring engine and catalog back into agreement after a crash between their two steps. */
   private async reconcile(): Promise<void> {
-    const live = await this.catalog.lookup({ collection: '', isPrefix: true });
-    const known = new Set<string>(live.map((s) => s.id));
-    for (const s of live) if (!this.engine.hasStream(s.id)) await this.engine.createStream(s.id);
+    const live = await this.catalog.liveIds();
+    const known = new Set<string>(live);
+    for (const id of live) if (!this.engine.hasStream(id)) await this.engine.createStream(id);
     for (const id of this.engine.streamIds()) if (!known.has(id)) await this.engine.obliterate(id);
   }
 

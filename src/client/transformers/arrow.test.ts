@@ -38,7 +38,9 @@ test('raw points become time timestamp[ns, UTC] and value float64, both non-null
 });
 
 test('int64 ns times survive an Arrow IPC round trip exactly', () => {
-  const t = tableFromIPC(tableToIPC(rawToArrow({ times: BigInt64Array.from(BIG), values: Float64Array.of(1, 2, 3) }), 'stream'));
+  const t = tableFromIPC(
+    tableToIPC(rawToArrow({ times: BigInt64Array.from(BIG), values: Float64Array.of(1, 2, 3) }), 'stream'),
+  );
   const p = arrowToPoints(t);
   assert.deepEqual([...p.times], BIG);
   assert.deepEqual([...p.values], [1, 2, 3]);
@@ -99,8 +101,14 @@ test('an insert table may use int64 ns or another timestamp unit and float32 val
 
 test('an insert table without a value column is rejected with 438, one with a text value column with 425', () => {
   const time = makeVector(makeData({ type: new Int64(), length: 1, nullCount: 0, data: BigInt64Array.of(1n) }));
-  assert.throws(() => arrowToPoints(new Table({ time })), (e) => isDbError(e, 438));
-  assert.throws(() => arrowToPoints(new Table({ time, value: vectorFromArray(['x']) })), (e) => isDbError(e, 425));
+  assert.throws(
+    () => arrowToPoints(new Table({ time })),
+    (e) => isDbError(e, 438),
+  );
+  assert.throws(
+    () => arrowToPoints(new Table({ time, value: vectorFromArray(['x']) })),
+    (e) => isDbError(e, 425),
+  );
 });
 
 test('empty tables keep the full schema', () => {

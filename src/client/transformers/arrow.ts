@@ -13,6 +13,7 @@ import {
   Field,
   type Float,
   Float64,
+  type Int,
   makeData,
   Precision,
   RecordBatch,
@@ -121,7 +122,7 @@ export function readTimes(column: Vector): BigInt64Array {
   let scale = 1n;
   if (type.typeId === Type.Timestamp) {
     scale = UNIT_NS[(type as TimestampNanosecond).unit];
-  } else if (!(type.typeId === Type.Int && column.data[0]?.values instanceof BigInt64Array)) {
+  } else if (!(type.typeId === Type.Int && (type as Int).bitWidth === 64 && (type as Int).isSigned)) {
     throw new DbError(413, `time column must be timestamp or int64 ns, got ${String(type)}`);
   }
   const out = new BigInt64Array(column.length);

@@ -37,7 +37,8 @@ export function* csvChunks(frame: Frame, opts: CsvOptions = {}): Generator<strin
   const n = frame.times.length;
   for (let i = 0; i < n; i++) {
     const t = frame.times[i]!;
-    const cells: string[] = time === 'iso' ? [formatIso(t)] : time === 'both' ? [t.toString(), formatIso(t)] : [t.toString()];
+    const cells: string[] =
+      time === 'iso' ? [formatIso(t)] : time === 'both' ? [t.toString(), formatIso(t)] : [t.toString()];
     for (const c of frame.columns) cells.push(formatNumber(c.data[i]!, missing));
     yield cells.join(sep) + eol;
   }

@@ -11,7 +11,9 @@ export interface Series {
 }
 
 /** Name → series, keeping the given order. 438 when two series share a name. */
-export function toSeriesRecord(named: readonly { readonly name: string; readonly series: Series }[]): Record<string, Series> {
+export function toSeriesRecord(
+  named: readonly { readonly name: string; readonly series: Series }[],
+): Record<string, Series> {
   const out: Record<string, Series> = {};
   for (const { name, series } of named) {
     if (Object.hasOwn(out, name)) {

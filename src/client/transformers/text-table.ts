@@ -12,7 +12,10 @@ export function frameToText(frame: Frame, opts: { time?: 'ns' | 'iso' } = {}): s
   const rows: string[][] = [];
   for (let i = 0; i < frame.times.length; i++) {
     const t = frame.times[i]!;
-    rows.push([opts.time === 'iso' ? formatIso(t) : t.toString(), ...frame.columns.map((c) => formatNumber(c.data[i]!))]);
+    rows.push([
+      opts.time === 'iso' ? formatIso(t) : t.toString(),
+      ...frame.columns.map((c) => formatNumber(c.data[i]!)),
+    ]);
   }
   const widths = header.map((h, j) => Math.max(h.length, ...rows.map((r) => r[j]!.length)));
   const line = (cells: readonly string[]): string => cells.map((c, j) => c.padStart(widths[j]!)).join('  ');

@@ -1,0 +1,70 @@
+#!/usr/bin/env node
+/**
+ * `arbor` — the ArborDB command line. Each command lives in its own module and is loaded on demand,
+ * so `arbor --help` starts fast.
+ */
+import { DbError } from '../core/errors.ts';
+
+interface Command {
+  readonly summary: string;
+  readonly load: () => Promise<(argv: string[]) => Promise<void>>;
+}
+
+const COMMANDS: Record<string, Command> = {
+  serve: { summary: 'run the server (BTrDB v5 gRPC; HTTP API and web UI)', load: async () => (await import('./serve.ts')).serveCommand },
+  check: { summary: 'verify every stream, version and block of a data directory', load: async () => (await import('./check.ts')).checkCommand },
+  compact: { summary: 'apply the retention policy and reclaim unreferenced blocks', load: async () => (await import('./compact.ts')).compactCommand },
+};
+
+export const USAGE = `arbor — ArborDB, a versioned statistical time-series database
+
+Usage: arbor <command> [options]     (arbor <command> --help for details)
+
+Commands:
+${Object.entries(COMMANDS)
+  .map(([name, c]) => `  ${name.padEnd(10)} ${c.summary}`)
+  .join('\n')}
+
+Data directory: --data DIR, or ARBOR_DATA, default ./data.
+`;
+
+/** Register more commands (modules added by later features call this from here). */
+export function registerCommand(name: string, c: Command): void {
+  COMMANDS[name] = c;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    process.stdout.write(USAGE);
+    return name ? 0 : 1;
+  }
+  if (name === '--version' || name === '-v') {
+    process.stdout.write('arbordb 0.1.0\n');
+    return 0;
+  }
+  const cmd = COMMANDS[name];
+  if (!cmd) {
+    process.stderr.write(`arbor: unknown command "${name}"\n\n${USAGE}`);
+    return 2;
+  }
+  try {
+    await (await cmd.load())(rest);
+    return 0;
+  } catch (e) {
+    if (e instanceof DbError) process.stderr.write(`arbor ${name}: ${e.message} (${e.code} ${e.name})\n`);
+    else if (e instanceof UsageError) process.stderr.write(`arbor ${name}: ${e.message}\n`);
+    else process.stderr.write(`arbor ${name}: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+    return 1;
+  }
+}
+
+/** A mistake in the command line: printed without a stack trace. */
+export class UsageError extends Error {}
+
+const invoked = process.argv[1] ?? '';
+if (/(^|[/\\])(main\.(ts|js)|arbor)$/.test(invoked)) {
+  main(process.argv.slice(2)).then((code) => {
+    process.exitCode = code;
+  });
+}

@@ -1,0 +1,115 @@
+/**
+ * The BTrDB v5 gRPC server: grpc-js with the wire layer's recommended options and raised HTTP/2
+ * windows, all 26 RPCs wired to the service over a Backend, plaintext or TLS.
+ *
+ * Shutdown (`close`): stop accepting calls, end Subscribe streams, let in-flight calls finish
+ * (tryShutdown) for up to `graceMs`, then cut the rest (forceShutdown). The Backend is not closed
+ * here: its owner (the CLI) flushes and closes it afterwards.
+ */
+import { Server, ServerCredentials } from '@grpc/grpc-js';
+import type { Backend } from '../../db/backend.ts';
+import {
+  createBTrDBServiceDefinition,
+  RECOMMENDED_SERVER_OPTIONS,
+  raiseServerFlowControlWindow,
+  type RpcName,
+} from '../../wire/index.ts';
+import { ApiKeyAuth } from '../service/auth.ts';
+import type { ServiceOptions } from '../service/context.ts';
+import { createBTrDBService } from '../service/service.ts';
+import { createGrpcHandlers } from './handlers.ts';
+
+/** Most points accepted in one Insert message: 20× btrdb-python's 50,000-point batches. */
+export const MAX_INSERT_POINTS = 1_000_000;
+
+export interface TlsFiles {
+  /** PEM certificate chain. */
+  readonly cert: Buffer;
+  /** PEM private key. */
+  readonly key: Buffer;
+}
+
+export interface GrpcServerOptions {
+  readonly backend: Backend;
+  /** `host:port`; port 0 picks a free port (see `port` on the result). */
+  readonly address: string;
+  /** Accepted API keys; none = an open server. */
+  readonly apiKeys?: readonly string[];
+  readonly tls?: TlsFiles;
+  readonly service?: ServiceOptions;
+  readonly maxInsertPoints?: number;
+  /** Log hook for undecodable requests and internal errors. */
+  readonly log?: (message: string) => void;
+}
+
+export interface GrpcServer {
+  /** The bound port (useful with port 0). */
+  readonly port: number;
+  /** `host:port` as bound. */
+  readonly address: string;
+  /** Calls in flight now. */
+  readonly activeCalls: number;
+  /** Graceful stop; resolves with true when every call finished within `graceMs`. */
+  close(graceMs?: number): Promise<boolean>;
+}
+
+function hostOf(address: string): string {
+  const i = address.lastIndexOf(':');
+  return i < 0 ? address : address.slice(0, i);
+}
+
+export async function startGrpcServer(opts: GrpcServerOptions): Promise<GrpcServer> {
+  const log = opts.log ?? (() => undefined);
+  const shutdown = new AbortController();
+  let active = 0;
+  const server = new Server({ ...RECOMMENDED_SERVER_OPTIONS });
+  raiseServerFlowControlWindow(server);
+  const definition = createBTrDBServiceDefinition({
+    maxInsertPoints: opts.maxInsertPoints ?? MAX_INSERT_POINTS,
+    onDecodeError: (rpc: RpcName, e: unknown) => log(`${rpc}: undecodable request: ${e instanceof Error ? e.message : String(e)}`),
+  });
+  const onInternal = (rpc: string, e: unknown) =>
+    log(`${rpc}: internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+  const service = createBTrDBService(opts.backend, { onInternalError: onInternal, ...opts.service });
+  const handlers = createGrpcHandlers(service, {
+    auth: new ApiKeyAuth(opts.apiKeys ?? []),
+    shutdown: shutdown.signal,
+    onError: onInternal,
+    onCallStart: () => {
+      active++;
+    },
+    onCallEnd: () => {
+      active--;
+    },
+  });
+  server.addService(definition, handlers);
+  const credentials =
+    opts.tls === undefined
+      ? ServerCredentials.createInsecure()
+      : ServerCredentials.createSsl(null, [{ cert_chain: opts.tls.cert, private_key: opts.tls.key }], false);
+  const port = await new Promise<number>((resolve, reject) => {
+    server.bindAsync(opts.address, credentials, (err, p) => (err ? reject(err) : resolve(p)));
+  });
+  let closing: Promise<boolean> | null = null;
+  return {
+    port,
+    address: `${hostOf(opts.address)}:${port}`,
+    get activeCalls() {
+      return active;
+    },
+    close(graceMs = 10_000) {
+      closing ??= new Promise<boolean>((resolve) => {
+        shutdown.abort();
+        const timer = setTimeout(() => {
+          server.forceShutdown();
+          resolve(false);
+        }, graceMs);
+        server.tryShutdown(() => {
+          clearTimeout(timer);
+          resolve(true);
+        });
+      });
+      return closing;
+    },
+  };
+}

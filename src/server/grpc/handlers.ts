@@ -1,0 +1,136 @@
+/**
+ * grpc-js handlers for the 26 RPCs over the transport-agnostic service: authenticate from call
+ * metadata (a bad or missing key fails the call with UNAUTHENTICATED "invalid api key", the one
+ * transport-level error besides grpc-js's own), build the request context (aborted when the
+ * client cancels or the server shuts down), run the service function and send its answer —
+ * unary via the callback, streams with backpressure (write-stream.ts). Everything else is
+ * in-band in `stat` with gRPC status OK.
+ */
+import {
+  type handleBidiStreamingCall,
+  type handleServerStreamingCall,
+  type handleUnaryCall,
+  type Metadata,
+  status,
+} from '@grpc/grpc-js';
+import { type BTrDBHandlers, BTRDB_RPCS, type RpcName } from '../../wire/index.ts';
+import type { ApiKeyAuth } from '../service/auth.ts';
+import { INVALID_API_KEY } from '../service/auth.ts';
+import type { AuthResult, RequestContext } from '../service/context.ts';
+import type { BidiService, BTrDBService, StreamingService, UnaryService } from '../service/service-types.ts';
+import { writeAll } from './write-stream.ts';
+
+export interface HandlerOptions {
+  readonly auth: ApiKeyAuth;
+  /** Aborted when the server shuts down: long calls (Subscribe) end. */
+  readonly shutdown: AbortSignal;
+  /** Called when a service function rejects or a write fails (a bug: answered INTERNAL). */
+  readonly onError?: (rpc: string, error: unknown) => void;
+  /** Called when a call starts and when it is done (graceful-shutdown bookkeeping). */
+  readonly onCallStart?: () => void;
+  readonly onCallEnd?: () => void;
+}
+
+const UNAUTHENTICATED = { code: status.UNAUTHENTICATED, details: INVALID_API_KEY };
+
+function authorization(metadata: Metadata): string | undefined {
+  for (const v of metadata.get('authorization')) if (typeof v === 'string') return v;
+  return undefined;
+}
+
+/** What every grpc-js server call has: metadata and the cancel/close events. */
+interface AnyCall {
+  readonly metadata: Metadata;
+  once(event: 'cancelled' | 'close', listener: () => void): unknown;
+}
+
+function contextOf(call: AnyCall, auth: AuthResult, shutdown: AbortSignal): RequestContext {
+  const ac = new AbortController();
+  const abort = () => ac.abort();
+  call.once('cancelled', abort);
+  call.once('close', abort);
+  return { auth, signal: AbortSignal.any([ac.signal, shutdown]) };
+}
+
+const errorDetails = (e: unknown): string => `internal error: ${e instanceof Error ? e.message : String(e)}`;
+
+export function createGrpcHandlers(service: BTrDBService, opts: HandlerOptions): BTrDBHandlers {
+  const { auth, shutdown } = opts;
+  const start = () => opts.onCallStart?.();
+  const end = () => opts.onCallEnd?.();
+
+  const unary =
+    <Q, R>(rpc: string, fn: UnaryService<Q, R>): handleUnaryCall<Q, R> =>
+    (call, callback) => {
+      const a = auth.check(authorization(call.metadata));
+      if (!a.ok) return callback(UNAUTHENTICATED);
+      start();
+      fn(call.request, contextOf(call, a, shutdown))
+        .then(
+          (r) => callback(null, r),
+          (e: unknown) => {
+            opts.onError?.(rpc, e);
+            callback({ code: status.INTERNAL, details: errorDetails(e) });
+          },
+        )
+        .finally(end);
+    };
+
+  const serverStreaming =
+    <Q, R>(rpc: string, fn: StreamingService<Q, R>): handleServerStreamingCall<Q, R> =>
+    (call) => {
+      const a = auth.check(authorization(call.metadata));
+      if (!a.ok) {
+        call.emit('error', UNAUTHENTICATED);
+        return;
+      }
+      start();
+      const ctx = contextOf(call, a, shutdown);
+      writeAll(call, fn(call.request, ctx), ctx.signal)
+        .then(
+          () => call.end(),
+          (e: unknown) => {
+            opts.onError?.(rpc, e);
+            call.emit('error', { code: status.INTERNAL, details: errorDetails(e) });
+          },
+        )
+        .finally(end);
+    };
+
+  const bidi =
+    <Q, R>(rpc: string, fn: BidiService<Q, R>): handleBidiStreamingCall<Q, R> =>
+    (call) => {
+      const a = auth.check(authorization(call.metadata));
+      if (!a.ok) {
+        call.emit('error', UNAUTHENTICATED);
+        return;
+      }
+      start();
+      const ctx = contextOf(call, a, shutdown);
+      const requests = (async function* () {
+        try {
+          for await (const m of call) yield m as Q;
+        } catch {
+          // The client went away: no more updates.
+        }
+      })();
+      writeAll(call, fn(requests, ctx), ctx.signal)
+        .then(
+          () => call.end(),
+          (e: unknown) => {
+            opts.onError?.(rpc, e);
+            call.emit('error', { code: status.INTERNAL, details: errorDetails(e) });
+          },
+        )
+        .finally(end);
+    };
+
+  const out: Record<string, unknown> = {};
+  for (const [name, rpc] of Object.entries(BTRDB_RPCS) as [RpcName, { kind: string }][]) {
+    const fn: unknown = service[name];
+    if (rpc.kind === 'U') out[name] = unary(name, fn as UnaryService<unknown, unknown>);
+    else if (rpc.kind === 'S') out[name] = serverStreaming(name, fn as StreamingService<unknown, unknown>);
+    else out[name] = bidi(name, fn as BidiService<unknown, unknown>);
+  }
+  return out as BTrDBHandlers;
+}
