@@ -52,47 +52,30 @@ record(
     }),
   ),
 );
-record(
-  'get by uuid',
-  await timeRuns(2000, (k) => cat.get(sid(((k * 7919) % N) + 1))),
-);
-record(
-  'lookup everything',
-  await timeRuns(3, () => cat.lookup({ collection: '', isPrefix: true })),
-);
-record(
-  'listCollections("")',
-  await timeRuns(5, () => cat.listCollections('')),
-);
-record(
-  'listCollections("grid/sub1")',
-  await timeRuns(50, () => cat.listCollections('grid/sub1')),
-);
-record(
-  'metadataUsage("")',
-  await timeRuns(5, () => cat.metadataUsage('')),
-);
-record(
-  'metadataUsage("grid/sub7/")',
-  await timeRuns(50, () => cat.metadataUsage('grid/sub7/')),
-);
+record('get by uuid', await timeRuns(2000, (k) => cat.get(sid(((k * 7919) % N) + 1))));
+record('lookup everything', await timeRuns(3, () => cat.lookup({ collection: '', isPrefix: true })));
+record('listCollections("")', await timeRuns(5, () => cat.listCollections('')));
+record('listCollections("grid/sub1")', await timeRuns(50, () => cat.listCollections('grid/sub1')));
+record('metadataUsage("")', await timeRuns(5, () => cat.metadataUsage('')));
+record('metadataUsage("grid/sub7/")', await timeRuns(50, () => cat.metadataUsage('grid/sub7/')));
 t = performance.now();
 await cat.sql('select 1', []);
 results['sql: first query (start sandbox + load replica, ms)'] = performance.now() - t;
+results['  of which worker start (ms)'] = cat.sandbox.stats.lastStartMs;
+results['  of which full replica load (ms)'] = cat.sandbox.stats.lastFullSyncMs;
 record(
   'sql: distinct skeys(annotations) by prefix',
   await timeRuns(20, () =>
     cat.sql('select distinct(skeys(annotations)) as annotations from streams where collection like $1', ['grid/sub1%']),
   ),
 );
-record(
-  'sql: uuid by name',
-  await timeRuns(50, (k) => cat.sql('select uuid from streams where name = $1', [`s${k}`])),
-);
+record('sql: uuid by name', await timeRuns(50, (k) => cat.sql('select uuid from streams where name = $1', [`s${k}`])));
 t = performance.now();
 await cat.sql('select pg_sleep(10)', [], { timeoutMs: 200 }).catch(() => undefined);
 await cat.sql('select 1', []);
 results['sql: timeout 200 ms + restart + reload (ms)'] = performance.now() - t;
+results['  of which worker restart (ms)'] = cat.sandbox.stats.lastStartMs;
+results['  of which full replica reload (ms)'] = cat.sandbox.stats.lastFullSyncMs;
 record(
   'single create (in memory, on 100k)',
   await timeRuns(1000, (k) => cat.create({ ...workloadStream(N + k), collection: 'bench/single' })),
@@ -102,10 +85,7 @@ await cat.close();
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'arbor-catalog-bench-'));
 try {
   const disk = await openPgliteCatalog(dir);
-  record(
-    'single create (on disk)',
-    await timeRuns(1000, (k) => disk.create(workloadStream(k))),
-  );
+  record('single create (on disk)', await timeRuns(1000, (k) => disk.create(workloadStream(k))));
   await disk.close();
 } finally {
   fs.rmSync(dir, { recursive: true, force: true });

@@ -73,8 +73,7 @@ export async function ensureSchema(pg: PGlite): Promise<void> {
     }
   }
   await pg.exec(DDL);
-  await pg.query(
-    `insert into catalog_info (key, value) values ('schema_version', $1) on conflict (key) do nothing`,
-    [String(SCHEMA_VERSION)],
-  );
+  await pg.query(`insert into catalog_info (key, value) values ('schema_version', $1) on conflict (key) do nothing`, [
+    String(SCHEMA_VERSION),
+  ]);
 }

@@ -27,7 +27,9 @@ test('collection + name lookups over 5 000 streams find exactly the one stream',
     assert.equal(got.length, 1);
     assert.equal(got[0]?.id, sid(i + 1));
   });
-  console.log(`exact collection + name: p50 ${percentile(lat, 50).toFixed(3)} ms, p99 ${percentile(lat, 99).toFixed(3)} ms`);
+  console.log(
+    `exact collection + name: p50 ${percentile(lat, 50).toFixed(3)} ms, p99 ${percentile(lat, 99).toFixed(3)} ms`,
+  );
 });
 
 test('prefix + tag + annotation lookups over 5 000 streams return the right set', async () => {
@@ -35,7 +37,8 @@ test('prefix + tag + annotation lookups over 5 000 streams return the right set'
     const ids: string[] = [];
     for (let i = 0; i < N; i++) {
       const w = workloadStream(i);
-      if (w.collection.startsWith(`grid/sub${sub}/`) && w.tags.unit === 'V' && w.annotations.phase === 'A') ids.push(w.id);
+      if (w.collection.startsWith(`grid/sub${sub}/`) && w.tags.unit === 'V' && w.annotations.phase === 'A')
+        ids.push(w.id);
     }
     return ids.sort();
   };
@@ -51,7 +54,9 @@ test('prefix + tag + annotation lookups over 5 000 streams return the right set'
     answers.set(sub, got.map((m) => m.id).sort());
   });
   for (const [sub, ids] of answers) assert.deepEqual(ids, want(sub), `sub${sub}`);
-  console.log(`prefix + unit + annotations: p50 ${percentile(lat, 50).toFixed(3)} ms, p99 ${percentile(lat, 99).toFixed(3)} ms`);
+  console.log(
+    `prefix + unit + annotations: p50 ${percentile(lat, 50).toFixed(3)} ms, p99 ${percentile(lat, 99).toFixed(3)} ms`,
+  );
 });
 
 test('single creates are one statement each', async () => {

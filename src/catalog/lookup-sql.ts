@@ -79,7 +79,8 @@ export function lookupWhere(q: LookupQuery): Where {
       equal[k] = v;
     }
   }
-  if (Object.keys(equal).length > 0) b.conds.push(`annotations @> catalog_hstore(${b.param(JSON.stringify(equal))}::jsonb)`);
+  if (Object.keys(equal).length > 0)
+    b.conds.push(`annotations @> catalog_hstore(${b.param(JSON.stringify(equal))}::jsonb)`);
   if (present.length > 0) b.conds.push(`annotations ?& ${b.param(present)}::text[]`);
   return b.where();
 }

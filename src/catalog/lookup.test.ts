@@ -41,7 +41,9 @@ function modelMatches(m: StreamMeta, q: LookupQuery): boolean {
 
 function modelOrder(a: StreamMeta, b: StreamMeta): number {
   return (
-    byteCompare(a.collection, b.collection) || byteCompare(a.tags.name ?? '', b.tags.name ?? '') || byteCompare(a.id, b.id)
+    byteCompare(a.collection, b.collection) ||
+    byteCompare(a.tags.name ?? '', b.tags.name ?? '') ||
+    byteCompare(a.id, b.id)
   );
 }
 

@@ -134,7 +134,10 @@ test('createMany creates every stream or, on any error, none', async () => {
   const before = await cat.count();
   await rejectsWith(cat.createMany([stream(200_001, 'bulk2'), stream(20, 'bulk2', { name: 'x' })]), 429);
   await rejectsWith(cat.createMany([stream(200_002, 'bulk2'), stream(1, 'bulk2', { name: 'x' })]), 417);
-  await rejectsWith(cat.createMany([stream(200_003, 'bulk2', { name: 'q' }), stream(200_004, 'bulk2', { name: 'q' })]), 418);
+  await rejectsWith(
+    cat.createMany([stream(200_003, 'bulk2', { name: 'q' }), stream(200_004, 'bulk2', { name: 'q' })]),
+    418,
+  );
   await rejectsWith(cat.createMany([stream(200_005, 'bulk2'), stream(200_006, '')]), 407);
   assert.equal(await cat.count(), before);
   assert.deepEqual(await cat.listCollections('bulk2'), []);

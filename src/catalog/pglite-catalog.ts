@@ -102,7 +102,10 @@ function failure(e: unknown, what: string, collection: string, tags?: TagColumns
   }
   if (info.sqlstate === UNIQUE_VIOLATION && info.constraint === 'catalog_stream_tagset') {
     if (tags !== undefined) {
-      return new DbError(418, `another live stream has collection ${show(collection)} and tags ${JSON.stringify(tags)}`);
+      return new DbError(
+        418,
+        `another live stream has collection ${show(collection)} and tags ${JSON.stringify(tags)}`,
+      );
     }
     return new DbError(418, `another live stream has the same collection and tags: ${info.detail ?? collection}`);
   }
@@ -185,14 +188,16 @@ export class PgliteCatalog implements Catalog {
     } catch (e) {
       throw failure(e, 'bulk create', '(batch)');
     }
-    for (const meta of metas) this.#changed(meta.id);
+    this.#changed(...metas.map((meta) => meta.id));
     return metas.length;
   }
 
   async get(id: StreamId): Promise<StreamMeta | undefined> {
     this.#open();
     if (typeof id !== 'string' || !isStreamId(id)) return undefined;
-    const r = await this.#pg.query<{ m: unknown }>(`select ${META_JSON} as m from catalog_stream where uuid = $1`, [id]);
+    const r = await this.#pg.query<{ m: unknown }>(`select ${META_JSON} as m from catalog_stream where uuid = $1`, [
+      id,
+    ]);
     return r.rows[0] === undefined ? undefined : metaFromJson(r.rows[0].m);
   }
 
@@ -390,9 +395,10 @@ export class PgliteCatalog implements Catalog {
       }
     }
     if (m === undefined) {
-      const cur = await this.#pg.query<{ v: number }>('select property_version as v from catalog_stream where uuid = $1', [
-        id,
-      ]);
+      const cur = await this.#pg.query<{ v: number }>(
+        'select property_version as v from catalog_stream where uuid = $1',
+        [id],
+      );
       const current = cur.rows[0]?.v;
       if (current === undefined) throw new DbError(404, `stream ${id} not found`);
       throw new DbError(
@@ -405,9 +411,10 @@ export class PgliteCatalog implements Catalog {
   }
 
   /** After a committed change: tell the SQL sandbox, and vacuum now and then (see MAINTENANCE_EVERY). */
-  #changed(id: StreamId): void {
-    this.#sandbox.markDirty(id);
-    if (++this.#changes >= MAINTENANCE_EVERY) {
+  #changed(...ids: StreamId[]): void {
+    for (const id of ids) this.#sandbox.markDirty(id);
+    this.#changes += ids.length;
+    if (this.#changes >= MAINTENANCE_EVERY) {
       this.#changes = 0;
       // queued behind the caller's statement; later calls wait for it (PGlite runs one at a time)
       this.#pg.exec(MAINTENANCE).catch(() => undefined);
@@ -419,7 +426,10 @@ export class PgliteCatalog implements Catalog {
  * Open (or create) the catalog stored under `dir` (see catalog-dir.ts for the layout), or an
  * in-memory one when `dir` is null. 453 when another process has `dir` open.
  */
-export async function openPgliteCatalog(dir: string | null, options: PgliteCatalogOptions = {}): Promise<PgliteCatalog> {
+export async function openPgliteCatalog(
+  dir: string | null,
+  options: PgliteCatalogOptions = {},
+): Promise<PgliteCatalog> {
   if (dir === null) {
     const pg = await openPglite(undefined, await pgliteBaseTemplate());
     try {

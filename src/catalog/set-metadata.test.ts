@@ -31,7 +31,10 @@ test('setAnnotations bumps the property version even when nothing changes', asyn
 
 test('setAnnotations with a stale or future expected version is 423 and changes nothing', async () => {
   await cat.create(stream(3, 'ann', { name: 'c' }, { k: 'v' }));
-  assert.match(await rejectsWith(cat.setAnnotations(sid(3), 0, { k: 'x' }, []), 423), /expected property version 0.*is 1/);
+  assert.match(
+    await rejectsWith(cat.setAnnotations(sid(3), 0, { k: 'x' }, []), 423),
+    /expected property version 0.*is 1/,
+  );
   await rejectsWith(cat.setAnnotations(sid(3), 2, { k: 'x' }, []), 423);
   await rejectsWith(cat.setAnnotations(sid(3), 1.5, { k: 'x' }, []), 423);
   assert.deepEqual(await cat.get(sid(3)), {

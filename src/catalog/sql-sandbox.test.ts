@@ -52,9 +52,10 @@ test('select * from streams returns every documented column, with hstore as a JS
 });
 
 test("the btrdb-python client's queries work", async () => {
-  const ann = await cat.sql('select distinct(skeys(annotations)) as annotations from streams where collection like $1', [
-    'sql/%',
-  ]);
+  const ann = await cat.sql(
+    'select distinct(skeys(annotations)) as annotations from streams where collection like $1',
+    ['sql/%'],
+  );
   assert.deepEqual(ann.map((r) => r.annotations).sort(), ['quote"key', 'site']);
   const allAnn = await cat.sql('select distinct(skeys(annotations)) as annotations from streams', []);
   assert.deepEqual(allAnn.map((r) => r.annotations).sort(), ['owner', 'quote"key', 'site']);
@@ -159,7 +160,9 @@ test('the catalog keeps working while a user query is being stopped', async () =
 test('queries see every change made before them', async () => {
   await cat.create(stream(20, 'fresh', { name: 'f' }, { v: '1' }));
   const q = 'select collection, annotations, property_version from streams where uuid = $1::uuid';
-  assert.deepEqual(await cat.sql(q, [sid(20)]), [{ collection: 'fresh', annotations: { v: '1' }, property_version: 1 }]);
+  assert.deepEqual(await cat.sql(q, [sid(20)]), [
+    { collection: 'fresh', annotations: { v: '1' }, property_version: 1 },
+  ]);
   await cat.setAnnotations(sid(20), 1, { v: '2', w: 'x' }, []);
   await cat.setTags(sid(20), 2, {}, 'fresh2', []);
   assert.deepEqual(await cat.sql(q, [sid(20)]), [

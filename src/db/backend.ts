@@ -72,11 +72,34 @@ export interface Backend {
   insert(id: StreamId, batch: PointBatch, policy: MergePolicy): Promise<Version>;
   /** Raw points in [start, end), ascending, in chunks. */
   rawValues(id: StreamId, start: bigint, end: bigint, version: number): AsyncIterable<Versioned<PointBatch>>;
-  alignedWindows(id: StreamId, start: bigint, end: bigint, pointWidth: number, version: number): Promise<Versioned<StatPoint[]>>;
-  windows(id: StreamId, start: bigint, end: bigint, width: bigint, depth: number, version: number): Promise<Versioned<StatPoint[]>>;
+  alignedWindows(
+    id: StreamId,
+    start: bigint,
+    end: bigint,
+    pointWidth: number,
+    version: number,
+  ): Promise<Versioned<StatPoint[]>>;
+  windows(
+    id: StreamId,
+    start: bigint,
+    end: bigint,
+    width: bigint,
+    depth: number,
+    version: number,
+  ): Promise<Versioned<StatPoint[]>>;
   /** Forward: first point ≥ time; backward: last point < time; null when there is none (BTrDB 401). */
-  nearest(id: StreamId, time: bigint, backward: boolean, version: number): Promise<Versioned<{ time: bigint; value: number }> | null>;
-  changes(id: StreamId, fromVersion: number, toVersion: number, resolution: number): Promise<Versioned<{ start: bigint; end: bigint }[]>>;
+  nearest(
+    id: StreamId,
+    time: bigint,
+    backward: boolean,
+    version: number,
+  ): Promise<Versioned<{ time: bigint; value: number }> | null>;
+  changes(
+    id: StreamId,
+    fromVersion: number,
+    toVersion: number,
+    resolution: number,
+  ): Promise<Versioned<{ start: bigint; end: bigint }[]>>;
   delete(id: StreamId, start: bigint, end: bigint): Promise<Version>;
   flush(id: StreamId): Promise<Version>;
   obliterate(id: StreamId): Promise<void>;

@@ -15,7 +15,7 @@ import { DbError, isDbError } from '../core/errors.ts';
 import type { StatPoint } from '../core/stat.ts';
 import type { MergePolicy, PointBatch, StreamDescriptor, StreamId, Version } from '../core/types.ts';
 import { parseStreamId } from '../core/uuid.ts';
-import { checkEngine, type CheckReport } from '../engine/check.ts';
+import { type CheckReport, checkEngine } from '../engine/check.ts';
 import type { CompactionReport, RetentionPolicy } from '../engine/compaction.ts';
 import { Engine, type EngineOptions } from '../engine/engine.ts';
 import { openEngineDir, openEngineStorage } from '../engine/open-dir.ts';
@@ -70,20 +70,30 @@ export class Database implements Backend {
   }
 
   async info(): Promise<ServerInfo> {
-    return { majorVersion: PROTOCOL_VERSION.major, minorVersion: PROTOCOL_VERSION.minor, build: BUILD, proxyEndpoints: [] };
+    return {
+      majorVersion: PROTOCOL_VERSION.major,
+      minorVersion: PROTOCOL_VERSION.minor,
+      build: BUILD,
+      proxyEndpoints: [],
+    };
   }
 
   async create(req: CreateRequest): Promise<StreamDescriptor> {
     const id = parseStreamId(req.id);
     if (this.engine.hasStream(id)) throw new DbError(417, `stream ${id} already exists`);
-    const meta = await this.catalog.create({ id, collection: req.collection, tags: req.tags, annotations: req.annotations });
+    const meta = await this.catalog.create({
+      id,
+      collection: req.collection,
+      tags: req.tags,
+      annotations: req.annotations,
+    });
     await this.engine.createStream(id, { allowNonFinite: req.allowNonFinite ?? false });
     return meta;
   }
 
   async streamInfo(id: StreamId): Promise<{ descriptor: StreamDescriptor; version: Version }> {
     const descriptor = await this.describe(id);
-    return { descriptor, version: this.engine.info(id).version };
+    return { descriptor, version: (await this.engine.info(id)).version };
   }
 
   private async describe(id: StreamId): Promise<StreamDescriptor> {
@@ -92,11 +102,22 @@ export class Database implements Backend {
     return meta;
   }
 
-  async setAnnotations(id: StreamId, expected: number, changes: MetaFilter, removals: readonly string[]): Promise<void> {
+  async setAnnotations(
+    id: StreamId,
+    expected: number,
+    changes: MetaFilter,
+    removals: readonly string[],
+  ): Promise<void> {
     await this.catalog.setAnnotations(id, expected, changes, [...removals]);
   }
 
-  async setTags(id: StreamId, expected: number, tags: MetaFilter, collection: string, remove: readonly string[]): Promise<void> {
+  async setTags(
+    id: StreamId,
+    expected: number,
+    tags: MetaFilter,
+    collection: string,
+    remove: readonly string[],
+  ): Promise<void> {
     await this.catalog.setTags(id, expected, tags, collection, [...remove]);
   }
 
@@ -132,17 +153,35 @@ export class Database implements Backend {
     if (!any) yield { value: { times: new BigInt64Array(0), values: new Float64Array(0) }, version: r.version };
   }
 
-  async alignedWindows(id: StreamId, start: bigint, end: bigint, pw: number, version: number): Promise<Versioned<StatPoint[]>> {
+  async alignedWindows(
+    id: StreamId,
+    start: bigint,
+    end: bigint,
+    pw: number,
+    version: number,
+  ): Promise<Versioned<StatPoint[]>> {
     const r = await this.engine.alignedWindows(id, start, end, pw, version);
     return { value: r.windows, version: r.version };
   }
 
-  async windows(id: StreamId, start: bigint, end: bigint, width: bigint, depth: number, version: number): Promise<Versioned<StatPoint[]>> {
+  async windows(
+    id: StreamId,
+    start: bigint,
+    end: bigint,
+    width: bigint,
+    depth: number,
+    version: number,
+  ): Promise<Versioned<StatPoint[]>> {
     const r = await this.engine.windows(id, start, end, width, depth, version);
     return { value: r.windows, version: r.version };
   }
 
-  async nearest(id: StreamId, time: bigint, backward: boolean, version: number): Promise<Versioned<{ time: bigint; value: number }> | null> {
+  async nearest(
+    id: StreamId,
+    time: bigint,
+    backward: boolean,
+    version: number,
+  ): Promise<Versioned<{ time: bigint; value: number }> | null> {
     try {
       const p = await this.engine.nearest(id, time, backward, version);
       return { value: { time: p.time, value: p.value }, version: p.version };
@@ -152,7 +191,12 @@ export class Database implements Backend {
     }
   }
 
-  async changes(id: StreamId, from: number, to: number, resolution: number): Promise<Versioned<{ start: bigint; end: bigint }[]>> {
+  async changes(
+    id: StreamId,
+    from: number,
+    to: number,
+    resolution: number,
+  ): Promise<Versioned<{ start: bigint; end: bigint }[]>> {
     const r = await this.engine.changes(id, from, to, resolution);
     return { value: r.ranges, version: r.version };
   }
@@ -202,4 +246,5 @@ export class Database implements Backend {
   }
 }
 
-export const openDatabase = (dir: string | null, opts: DatabaseOptions = {}): Promise<Database> => Database.open(dir, opts);
+export const openDatabase = (dir: string | null, opts: DatabaseOptions = {}): Promise<Database> =>
+  Database.open(dir, opts);

@@ -159,7 +159,19 @@ export class Engine {
       const s = this.streams.get(rec.stream);
       if (!s || lsn < s.walBound) continue; // obliterated, or already in the tree
       const batch = sortStable(rec.batch);
-      s.ops.push({ kind: 'insert', seq: s.nextSeq++, batch, policy: rec.policy, lsn, waiter: null, at: this.now() });
+      // Keep the version number the insert was acknowledged with.
+      const version = Math.max(rec.version, s.nextVersion);
+      s.nextVersion = version + 1;
+      s.ops.push({
+        kind: 'insert',
+        seq: s.nextSeq++,
+        version,
+        batch,
+        policy: rec.policy,
+        lsn,
+        waiter: null,
+        at: this.now(),
+      });
       s.bufferedPoints += batch.times.length;
     }
     for (const s of this.streams.values()) if (s.ops.length > 0) await this.commit(s);
@@ -204,11 +216,16 @@ export class Engine {
     await this.appendManifest({ k: 'obliterate', id });
   }
 
-  info(id: StreamId): StreamInfo {
+  /**
+   * A stream's current version (after committing every acknowledged change, so the version is
+   * materialized and will always read back exactly), options and retained versions.
+   */
+  async info(id: StreamId): Promise<StreamInfo> {
     const s = this.live(id);
+    await this.barrier(s);
     return {
       id,
-      version: (s.ops.length > 0 ? s.nextVersion : s.latest.version) as Version,
+      version: s.latest.version,
       options: s.options,
       versions: s.versions.map((v) => v.version),
       bufferedPoints: s.bufferedPoints,
@@ -236,6 +253,7 @@ export class Engine {
         s.ops.push({
           kind: 'insert',
           seq: s.nextSeq++,
+          version: s.nextVersion++,
           batch: sorted,
           policy,
           lsn: null,
@@ -247,10 +265,12 @@ export class Engine {
       });
     }
     const wal = this.storage.wal;
-    const lsn = wal.append(encodeWalInsert({ stream: id, policy, batch: sorted }));
+    const version = s.nextVersion++;
+    const lsn = wal.append(encodeWalInsert({ stream: id, version, policy, batch: sorted }));
     const op: PendingOp = {
       kind: 'insert',
       seq: s.nextSeq++,
+      version,
       batch: sorted,
       policy,
       lsn,
@@ -271,7 +291,7 @@ export class Engine {
       throw err;
     }
     if (s.bufferedPoints >= this.commitPoints) this.commit(s).catch((e) => this.noteBackgroundError(e));
-    return (s.ops.length > 0 ? s.nextVersion : s.latest.version) as Version;
+    return version as Version;
   }
 
   private async syncWal(): Promise<void> {
@@ -286,7 +306,15 @@ export class Engine {
     const s = this.live(id);
     checkRange(start, end);
     return new Promise<Version>((resolve, reject) => {
-      s.ops.push({ kind: 'delete', seq: s.nextSeq++, start, end, waiter: { resolve, reject }, at: this.now() });
+      s.ops.push({
+        kind: 'delete',
+        seq: s.nextSeq++,
+        version: s.nextVersion++,
+        start,
+        end,
+        waiter: { resolve, reject },
+        at: this.now(),
+      });
       this.commit(s).catch(() => undefined);
     });
   }
@@ -305,9 +333,9 @@ export class Engine {
 
   // ── commits ────────────────────────────────────────────────────────────────────────────────
 
-  /** Queue a commit of the stream's durable ops behind any running one. */
-  private commit(s: StreamState, force = false): Promise<void> {
-    const next = s.commitChain.then(() => this.doCommit(s, force));
+  /** Queue a commit of the stream's durable ops (up to `uptoSeq`) behind any running one. */
+  private commit(s: StreamState, uptoSeq = Number.POSITIVE_INFINITY): Promise<void> {
+    const next = s.commitChain.then(() => this.doCommit(s, uptoSeq));
     s.commitChain = next.catch(() => undefined);
     return next;
   }
@@ -320,24 +348,28 @@ export class Engine {
     while (s.committedSeq < target && !s.obliterated) await this.commit(s);
   }
 
-  private async doCommit(s: StreamState, force: boolean): Promise<void> {
+  private async doCommit(s: StreamState, uptoSeq: number): Promise<void> {
     while (this.compacting) await this.compacting;
     this.commitsInFlight++;
     try {
-      await this.commitOnce(s, force);
+      await this.commitOnce(s, uptoSeq);
     } finally {
       this.commitsInFlight--;
     }
   }
 
-  private async commitOnce(s: StreamState, force: boolean): Promise<void> {
+  /**
+   * Commit the longest prefix of durable ops with seq ≤ uptoSeq as one new version, numbered by
+   * its last op. Versions of the earlier ops in the prefix are folded into it (they answer 450).
+   */
+  private async commitOnce(s: StreamState, uptoSeq: number): Promise<void> {
     if (s.obliterated) return;
     const durable = this.storage.wal.durableLsn;
     let k = 0;
-    while (k < s.ops.length && isReady(s.ops[k]!, durable)) k++;
-    if (k === 0 && !force) return;
+    while (k < s.ops.length && s.ops[k]!.seq <= uptoSeq && isReady(s.ops[k]!, durable)) k++;
+    if (k === 0) return;
     const ops = s.ops.slice(0, k);
-    const version = s.nextVersion++ as Version;
+    const version = ops[k - 1]!.version as Version;
     try {
       let root: NodeRef | null = s.latestRoot;
       let walBound = s.walBound;
@@ -429,15 +461,20 @@ export class Engine {
       await this.barrier(s);
       return { root: s.latestRoot, version: s.latest.version };
     }
-    if (version > s.latest.version && version <= s.nextVersion) {
-      await this.barrier(s);
-      if (version > s.latest.version) await this.commit(s, true);
+    if (version > s.latest.version) {
+      // A version handed out for a write not yet committed: commit exactly up to that write.
+      const op = s.ops.find((o) => o.version === version);
+      if (op) await this.commit(s, op.seq);
     }
     const v = s.find(version);
     if (!v) {
+      const why =
+        version < s.latest.version
+          ? 'it was pruned, or folded into a later commit before it was read'
+          : 'it does not exist';
       throw new DbError(
         450,
-        `version ${version} of stream ${id} is not available (retained: ${describe(s.versions.map((x) => x.version))})`,
+        `version ${version} of stream ${id} is not available: ${why} (retained: ${describe(s.versions.map((x) => x.version))})`,
       );
     }
     return { root: v.root, version: v.version };

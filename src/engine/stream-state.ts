@@ -18,6 +18,8 @@ export type PendingOp =
   | {
       readonly kind: 'insert';
       readonly seq: number;
+      /** The version that contains this op and everything queued before it. */
+      readonly version: number;
       readonly batch: PointBatch;
       readonly policy: MergePolicy;
       /** WAL position, or null for a large insert committed directly (not logged). */
@@ -28,6 +30,7 @@ export type PendingOp =
   | {
       readonly kind: 'delete';
       readonly seq: number;
+      readonly version: number;
       readonly start: bigint;
       readonly end: bigint;
       readonly waiter: Waiter;
@@ -40,7 +43,7 @@ export class StreamState {
   nextSeq = 1;
   /** Sequence number of the last op committed to the tree. */
   committedSeq = 0;
-  /** The version the next commit will create. */
+  /** The version number the next acknowledged write will get (each write gets its own). */
   nextVersion: number;
   bufferedPoints = 0;
   /** Serialises commits of this stream. */

@@ -4,6 +4,7 @@
  *   u8  kind = 1 (insert)          u8 policy (0 never, 1 equal, 2 retain, 3 replace)
  *   u8  hasFlags (0/1)             u8 reserved = 0
  *   16  stream uuid bytes          u32 n (LE)
+ *   f64 version (LE; an integer < 2^53: the data version handed out for this insert)
  *   n × i64 times (LE)             n × f64 values (LE)       [n × u32 flags (LE) if hasFlags]
  *
  * The record framing (length, CRC-32) is the RecordLog's.
@@ -15,10 +16,11 @@ import { streamIdFromBytes, streamIdToBytes } from '../core/uuid.ts';
 import type { PointBatch } from './point-batch.ts';
 
 const KIND_INSERT = 1;
-const HEADER = 24;
+const HEADER = 32;
 
 export interface WalInsert {
   readonly stream: StreamId;
+  readonly version: number;
   readonly policy: MergePolicy;
   readonly batch: PointBatch;
 }
@@ -35,6 +37,7 @@ export function encodeWalInsert(rec: WalInsert): Uint8Array {
   buf[2] = hasFlags ? 1 : 0;
   buf.set(streamIdToBytes(rec.stream), 4);
   dv.setUint32(20, n, true);
+  dv.setFloat64(24, rec.version, true);
   new BigInt64Array(buf.buffer, HEADER, n).set(rec.batch.times);
   new Float64Array(buf.buffer, HEADER + n * 8, n).set(rec.batch.values);
   if (hasFlags) new Uint32Array(buf.buffer, HEADER + n * 16, n).set(rec.batch.flags!);
@@ -51,6 +54,9 @@ export function decodeWalInsert(payload: Uint8Array, where: string): WalInsert {
   const hasFlags = payload[2] === 1;
   const dv = new DataView(payload.buffer, payload.byteOffset, payload.byteLength);
   const n = dv.getUint32(20, true);
+  const version = dv.getFloat64(24, true);
+  if (!Number.isSafeInteger(version) || version < 0)
+    throw new DbError(500, `WAL record ${where}: bad version ${version}`);
   const need = HEADER + n * 16 + (hasFlags ? n * 4 : 0);
   if (payload.length !== need)
     throw new DbError(500, `WAL record ${where}: length ${payload.length}, expected ${need}`);
@@ -58,5 +64,5 @@ export function decodeWalInsert(payload: Uint8Array, where: string): WalInsert {
   const times = new BigInt64Array(body.buffer, 0, n);
   const values = new Float64Array(body.buffer, n * 8, n);
   const flags = hasFlags ? new Uint32Array(body.buffer, n * 16, n) : undefined;
-  return { stream: streamIdFromBytes(payload.subarray(4, 20)), policy, batch: { times, values, flags } };
+  return { stream: streamIdFromBytes(payload.subarray(4, 20)), version, policy, batch: { times, values, flags } };
 }
