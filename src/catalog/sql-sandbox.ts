@@ -234,22 +234,22 @@ export class SqlSandbox {
   async #sync(): Promise<void> {
     const t0 = performance.now();
     const full = this.#needFull;
-    let msg: ToSandbox;
-    if (full) {
-      this.#needFull = false;
-      this.#dirty.clear();
-      msg = { type: 'apply', full: true, deleteIds: [], csv: await this.#source.snapshotCsv() };
-    } else if (this.#dirty.size > 0) {
-      const ids = [...this.#dirty];
-      this.#dirty.clear();
-      msg = { type: 'apply', full: false, deleteIds: ids, csv: await this.#source.csvFor(ids) };
-    } else return;
-    const reply = await this.#request(msg, this.#startTimeoutMs, 'SQL rejected: the SQL sandbox could not sync', [
-      msg.csv.buffer as ArrayBuffer,
-    ]);
-    if (reply.type === 'error') {
-      this.markAllDirty();
-      throw new DbError(441, `SQL rejected: the SQL sandbox could not sync: ${reply.message}`);
+    if (!full && this.#dirty.size === 0) return;
+    const ids = [...this.#dirty];
+    this.#needFull = false;
+    this.#dirty.clear();
+    try {
+      const msg: ToSandbox = full
+        ? { type: 'apply', full: true, deleteIds: [], csv: await this.#source.snapshotCsv() }
+        : { type: 'apply', full: false, deleteIds: ids, csv: await this.#source.csvFor(ids) };
+      const reply = await this.#request(msg, this.#startTimeoutMs, 'SQL rejected: the SQL sandbox could not sync', [
+        msg.csv.buffer as ArrayBuffer,
+      ]);
+      if (reply.type === 'error')
+        throw new DbError(441, `SQL rejected: the SQL sandbox could not sync: ${reply.message}`);
+    } catch (e) {
+      this.markAllDirty(); // whatever the replica holds now, the next query reloads it all
+      throw e;
     }
     if (full) this.#lastFullSyncMs = performance.now() - t0;
   }
