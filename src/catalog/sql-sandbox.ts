@@ -67,7 +67,8 @@ function spawnWorker(workerData: SandboxWorkerData): Worker {
   const common = { workerData, resourceLimits: { maxOldGenerationSizeMb: 512 }, stdout: false, stderr: false };
   if (!here.endsWith('.ts')) return new Worker(new URL('./sql-sandbox-worker.js', here), common);
   const script = new URL('./sql-sandbox-worker.ts', here).href;
-  const boot = `import('tsx/esm/api').then((m) => { m.register(); return import(${JSON.stringify(script)}); })`;
+  const tsx = import.meta.resolve('tsx/esm/api'); // resolved here, not from the worker's cwd
+  const boot = `import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(script)}); })`;
   return new Worker(boot, { ...common, eval: true });
 }
 

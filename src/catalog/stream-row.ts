@@ -1,8 +1,7 @@
 /**
  * Reading streams back from `catalog_stream`. Every query that returns streams selects them as one
  * JSON array per stream (see {@link META_JSON}); for many rows they are aggregated into a single
- * JSON text, which PGlite hands over ~3× faster than 100 000 separate rows. The same text is what
- * the SQL sandbox's replica loads (sql-sandbox-protocol.ts).
+ * JSON text, which PGlite hands over ~3× faster than 100 000 separate rows.
  */
 import { DbError } from '../core/errors.ts';
 import type { StreamId } from '../core/types.ts';
@@ -15,10 +14,9 @@ export const META_JSON =
 /** Sort order of lookups: byte order of collection, then name, then uuid. */
 export const META_ORDER = 'collection, name, uuid';
 
-/** A query returning one JSON text `j` holding the array of every matching stream. */
-export function aggregateQuery(where: string, ordered: boolean): string {
-  const order = ordered ? ` order by ${META_ORDER}` : '';
-  return `select coalesce(json_agg(${META_JSON}${order}), '[]')::text as j from catalog_stream ${where}`;
+/** A query returning one JSON text `j`: the array of every stream matching `where`, sorted. */
+export function aggregateQuery(where: string): string {
+  return `select coalesce(json_agg(${META_JSON} order by ${META_ORDER}), '[]')::text as j from catalog_stream ${where}`;
 }
 
 function str(v: unknown, what: string): string {

@@ -568,10 +568,8 @@ export class Engine {
     const to = await this.resolve(id, toVersion);
     const fromV = fromVersion === 0 ? 1 : fromVersion;
     if (fromV > to.version) throw new DbError(427, `from version ${fromVersion} is after to version ${to.version}`);
-    const s = this.live(id);
-    // The newest retained version ≤ from (a version older than the stream means "empty").
-    let fromRoot: NodeRef | null = null;
-    for (const v of s.versions) if (v.version <= fromV) fromRoot = v.root;
+    // A version before the stream's first means "from nothing"; otherwise it must be retained.
+    const fromRoot = fromV < FIRST_VERSION ? null : (await this.resolve(id, fromV)).root;
     return { ranges: await changedRanges(this.tree, fromRoot, to.root, resolution), version: to.version };
   }
 

@@ -219,7 +219,8 @@ export function connectionCases(ctx: Ctx): void {
 
     test('streams() with versions pins the set; a length mismatch fails with 438', async () => {
       const s = await ctx.stream();
-      const v1 = await s.insert([[1n, 1]]);
+      await s.insert([[1n, 1]]);
+      const v1 = await s.version();
       await s.insert([[2n, 2]]);
       const set = await ctx.conn.streams(s.uuid, { versions: [v1] });
       assert.deepEqual(await set.versions(), new Map([[s.uuid, v1]]));

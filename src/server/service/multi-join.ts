@@ -102,11 +102,48 @@ function lowerBound(times: BigInt64Array, h: bigint): number {
   return lo;
 }
 
+/** Concatenate join pieces (same column count). */
+function concatRows(parts: readonly JoinedRows[]): JoinedRows {
+  if (parts.length === 1) return parts[0]!;
+  const n = parts.reduce((a, p) => a + p.times.length, 0);
+  const times = new BigInt64Array(n);
+  const columns = parts[0]!.columns.map(() => new Float64Array(n));
+  let o = 0;
+  for (const p of parts) {
+    times.set(p.times, o);
+    p.columns.forEach((c, i) => columns[i]!.set(c, o));
+    o += p.times.length;
+  }
+  return { times, columns };
+}
+
 /**
- * Outer-join ascending sources on exact times, yielding pieces of at most `rows` rows in time
- * order. Sources are iterated concurrently-by-need and closed when the consumer stops early.
+ * Outer-join ascending sources on exact times, yielding pieces of exactly `rows` rows (the last
+ * one shorter) in time order. Sources are pulled only as far as the join needs them and are
+ * closed when the consumer stops early.
  */
 export async function* joinSources(sources: readonly AsyncIterable<PointBatch>[], rows: number): AsyncGenerator<JoinedRows> {
+  let pending: JoinedRows[] = [];
+  let pendingRows = 0;
+  for await (const piece of joinPieces(sources)) {
+    let at = 0;
+    while (at < piece.times.length) {
+      const take = Math.min(rows - pendingRows, piece.times.length - at);
+      pending.push({ times: piece.times.subarray(at, at + take), columns: piece.columns.map((c) => c.subarray(at, at + take)) });
+      pendingRows += take;
+      at += take;
+      if (pendingRows === rows) {
+        yield concatRows(pending);
+        pending = [];
+        pendingRows = 0;
+      }
+    }
+  }
+  if (pendingRows > 0) yield concatRows(pending);
+}
+
+/** The join in pieces of whatever size the horizons allow. */
+async function* joinPieces(sources: readonly AsyncIterable<PointBatch>[]): AsyncGenerator<JoinedRows> {
   const cursors: Cursor[] = sources.map((s) => ({
     it: s[Symbol.asyncIterator](),
     times: new BigInt64Array(0),
@@ -126,9 +163,7 @@ export async function* joinSources(sources: readonly AsyncIterable<PointBatch>[]
       if (cuts.some((k) => k > 0)) {
         const joined = outerJoin(cursors.map((c, i) => c.times.subarray(0, cuts[i]!)));
         const columns = cursors.map((c, i) => gatherFloat(c.values.subarray(0, cuts[i]!), joined.index[i]!));
-        for (let r = 0; r < joined.times.length; r += rows) {
-          yield { times: joined.times.subarray(r, r + rows), columns: columns.map((col) => col.subarray(r, r + rows)) };
-        }
+        yield { times: joined.times, columns };
         cursors.forEach((c, i) => {
           c.times = c.times.subarray(cuts[i]!);
           c.values = c.values.subarray(cuts[i]!);

@@ -38,7 +38,9 @@ async function all<T>(it: AsyncIterable<T>): Promise<T[]> {
 
 const kv = (key: string, value?: string): KeyOptValue => (value === undefined ? { key } : { key, val: { value } });
 
-async function newStream(tags: KeyOptValue[] = [kv('name', `s${++n}`)], annotations: KeyOptValue[] = []) {
+async function newStream(tags?: KeyOptValue[], annotations: KeyOptValue[] = []) {
+  n++;
+  tags ??= [kv('name', `s${n}`)];
   const id = randomUUID() as StreamId;
   const uuid = streamIdToBytes(id);
   const collection = `svc/${run}/c${n}`;

@@ -1,0 +1,123 @@
+/**
+ * Splits CSV text, fed in chunks of any size, into records of fields, with the 1-based line number
+ * each record starts on. Records end at LF, CRLF or a bare CR (the OpenPMU logs use bare CR);
+ * a CRLF split across two chunks counts once. Fields are RFC 4180: a field in double quotes may
+ * hold the delimiter, line breaks and doubled quotes. Empty lines are skipped (but counted).
+ *
+ * Lines without a quote take a fast path (`split`); only lines with quotes are scanned by
+ * character.
+ */
+export type RecordSink = (fields: string[], line: number) => void;
+
+export class CsvSplitter {
+  #buf = '';
+  #line = 1;
+  readonly #delimiter: string;
+  readonly #sink: RecordSink;
+
+  constructor(delimiter: string, sink: RecordSink) {
+    if (delimiter.length !== 1 || delimiter === '"' || delimiter === '\n' || delimiter === '\r') {
+      throw new RangeError(`the delimiter must be one character other than a quote or line break, got ${JSON.stringify(delimiter)}`);
+    }
+    this.#delimiter = delimiter;
+    this.#sink = sink;
+  }
+
+  /** Feed more text. Complete records are passed to the sink; a trailing partial one is kept. */
+  push(text: string): void {
+    this.#buf = this.#buf.length === 0 ? text : this.#buf + text;
+    this.#drain(false);
+  }
+
+  /** The input has ended: the last record needs no terminator. */
+  end(): void {
+    this.#drain(true);
+    this.#buf = '';
+  }
+
+  #drain(final: boolean): void {
+    const buf = this.#buf;
+    const n = buf.length;
+    let pos = 0;
+    let lf = buf.indexOf('\n');
+    let cr = buf.indexOf('\r');
+    while (pos < n) {
+      if (lf !== -1 && lf < pos) lf = buf.indexOf('\n', pos);
+      if (cr !== -1 && cr < pos) cr = buf.indexOf('\r', pos);
+      const term = lf === -1 ? cr : cr === -1 ? lf : Math.min(lf, cr);
+      if (term === -1 && !final) break;
+      const stop = term === -1 ? n : term;
+      const quote = buf.indexOf('"', pos);
+      if (quote !== -1 && quote < stop) {
+        const r = this.#quoted(buf, pos, final);
+        if (r === null) break; // the quoted record continues in the next chunk
+        pos = r;
+        continue;
+      }
+      if (term !== -1 && buf.charCodeAt(term) === 13 && term === n - 1 && !final) break; // CR, maybe CRLF
+      if (stop > pos) this.#sink(buf.slice(pos, stop).split(this.#delimiter), this.#line);
+      pos = term === -1 ? n : this.#skipTerminator(buf, term);
+    }
+    this.#buf = buf.slice(pos);
+  }
+
+  /** Past the terminator at `i` (CRLF counts as one), counting the line. */
+  #skipTerminator(buf: string, i: number): number {
+    this.#line++;
+    return buf.charCodeAt(i) === 13 && buf.charCodeAt(i + 1) === 10 ? i + 2 : i + 1;
+  }
+
+  /** Scan one record containing quotes from `pos`; returns the position after it, or null if incomplete. */
+  #quoted(buf: string, pos: number, final: boolean): number | null {
+    const fields: string[] = [];
+    const startLine = this.#line;
+    let lines = 0;
+    let field = '';
+    let i = pos;
+    const n = buf.length;
+    const d = this.#delimiter;
+    for (;;) {
+      if (i < n && buf[i] === '"') {
+        // A quoted field: up to the closing quote; "" is a literal quote.
+        i++;
+        for (;;) {
+          if (i >= n) {
+            if (!final) return null;
+            break; // unterminated quote at end of input: take what there is
+          }
+          const c = buf[i]!;
+          if (c === '"') {
+            if (buf[i + 1] === '"') {
+              field += '"';
+              i += 2;
+              continue;
+            }
+            if (i + 1 >= n && !final) return null; // cannot tell "" from " yet
+            i++;
+            break;
+          }
+          if (c === '\n' || (c === '\r' && buf[i + 1] !== '\n')) lines++;
+          field += c;
+          i++;
+        }
+      }
+      // Unquoted remainder of the field, up to a delimiter or the end of the record.
+      let j = i;
+      while (j < n && buf[j] !== d && buf[j] !== '\n' && buf[j] !== '\r') j++;
+      field += buf.slice(i, j);
+      i = j;
+      if (i < n && buf[i] === d) {
+        fields.push(field);
+        field = '';
+        i++;
+        continue;
+      }
+      if (i >= n && !final) return null;
+      if (i < n && buf[i] === '\r' && i === n - 1 && !final) return null;
+      fields.push(field);
+      this.#sink(fields, startLine);
+      this.#line += lines;
+      return i >= n ? n : this.#skipTerminator(buf, i);
+    }
+  }
+}

@@ -1,0 +1,148 @@
+/**
+ * Reader for OpenPMU NMEA-style logs (shared/data/openpmu-rio-2012): one sentence per frame,
+ * separated by CR (LF and CRLF are accepted too),
+ *
+ *   $KTH01,V1xx0,17455.900,1.552,59.966,92.411*2F
+ *    station,channel,seconds since midnight,magnitude,frequency (Hz),angle (degrees)*XOR checksum
+ *
+ * The date is not in the sentences: it comes from the file name (`2012-12-12_KTH01.csv`) or the
+ * caller, and is taken as UTC (OpenPMU stamps GPS time). Times are exact: "17455.900" is
+ * 17455 s + 900 000 000 ns after midnight, computed in bigint. A log that runs past midnight is
+ * detected by the seconds dropping by more than 12 h, and continues on the next day.
+ *
+ * Every sentence is checked (leading `$`, checksum, six fields, numbers); bad ones are collected
+ * with their 1-based line number. One file holds one station and channel.
+ */
+import path from 'node:path';
+import { DbError } from '../../core/errors.ts';
+import { DAY, HOUR, MILLISECOND, SECOND } from '../../core/time.ts';
+import { BadRows } from './bad-rows.ts';
+import { CsvSplitter } from './csv-splitter.ts';
+import { PointBuilder } from './point-builder.ts';
+import { inputSize, textChunks } from './read-file.ts';
+import { parseValueCell } from './value-cell.ts';
+
+/** The three quantities of a frame, in sentence order: the value columns of {@link PmuLog}. */
+export const PMU_QUANTITIES = [
+  { name: 'magnitude', unit: 'V' },
+  { name: 'frequency', unit: 'Hz' },
+  { name: 'angle', unit: 'deg' },
+] as const;
+
+export interface PmuLog {
+  readonly file: string;
+  /** YYYY-MM-DD of the first frame (UTC). */
+  readonly date: string;
+  readonly station: string;
+  readonly channel: string;
+  readonly times: BigInt64Array;
+  /** One column per {@link PMU_QUANTITIES} entry. */
+  readonly columns: readonly [Float64Array, Float64Array, Float64Array];
+  readonly sentences: number;
+  readonly bad: BadRows;
+  readonly bytes: number;
+}
+
+export interface PmuReadOptions {
+  /** YYYY-MM-DD, when the file name does not start with the date. */
+  readonly date?: string;
+  readonly onProgress?: (bytes: number, totalBytes: number, points: number) => void;
+}
+
+const DATE = /^(\d{4})-(\d{2})-(\d{2})/;
+const SECONDS = /^(\d{1,5})(?:\.(\d{1,9}))?$/;
+
+/** Midnight (UTC, ns) of a YYYY-MM-DD date, or null if it is not a valid date. */
+export function midnightOf(date: string): bigint | null {
+  const m = DATE.exec(date);
+  if (!m) return null;
+  const ms = Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]));
+  if (Number.isNaN(ms) || new Date(ms).toISOString().slice(0, 10) !== m[0]) return null;
+  return BigInt(ms) * MILLISECOND;
+}
+
+/** The XOR of the character codes of `body` as two upper-case hex digits (NMEA checksum). */
+export function nmeaChecksum(body: string): string {
+  let x = 0;
+  for (let i = 0; i < body.length; i++) x ^= body.charCodeAt(i);
+  return x.toString(16).toUpperCase().padStart(2, '0');
+}
+
+/** Read and validate a whole log. Throws (438) only when there is no date; bad sentences are in `bad`. */
+export async function readOpenPmuLog(file: string, opts: PmuReadOptions = {}): Promise<PmuLog> {
+  const date = opts.date ?? DATE.exec(path.basename(file))?.[0];
+  const midnight = date === undefined ? null : midnightOf(date);
+  if (date === undefined || midnight === null) {
+    throw new DbError(
+      438,
+      `${file}: no date: the file name must start with YYYY-MM-DD (the sentences hold only the time of day), or give --date`,
+    );
+  }
+  const total = inputSize(file);
+  const out = new PointBuilder(3, 1 << 16);
+  const bad = new BadRows('line');
+  let station: string | null = null;
+  let channel = '';
+  let sentences = 0;
+  let day = 0n;
+  let prevOfDay = -1n;
+
+  const onRecord = (fields: string[], line: number): void => {
+    sentences++;
+    const text = fields.join(',').trim();
+    const why = (reason: string): void => bad.add(line, 438, `${reason}: ${JSON.stringify(text.slice(0, 80))}`);
+    if (!text.startsWith('$')) return why('not an NMEA sentence (no leading $)');
+    const star = text.lastIndexOf('*');
+    if (star < 0) return why('no *checksum');
+    const body = text.slice(1, star);
+    const sum = text.slice(star + 1).toUpperCase();
+    if (sum !== nmeaChecksum(body)) return why(`checksum ${sum} does not match ${nmeaChecksum(body)}`);
+    const f = body.split(',');
+    if (f.length !== 6) return why(`${f.length} fields, expected 6 (station, channel, seconds, magnitude, frequency, angle)`);
+    if (station === null) {
+      station = f[0]!;
+      channel = f[1]!;
+    } else if (f[0] !== station || f[1] !== channel) {
+      return why(`station/channel ${f[0]}/${f[1]} differs from ${station}/${channel} (one per file)`);
+    }
+    const s = SECONDS.exec(f[2]!);
+    if (!s) return bad.add(line, 413, `seconds since midnight ${JSON.stringify(f[2])} is not a decimal number`);
+    const ofDay = BigInt(s[1]!) * SECOND + BigInt((s[2] ?? '').padEnd(9, '0'));
+    if (ofDay > DAY) return bad.add(line, 413, `seconds since midnight ${f[2]} is more than a day`);
+    if (prevOfDay >= 0n && ofDay < prevOfDay - 12n * HOUR) day += DAY; // the log ran past midnight
+    prevOfDay = ofDay;
+    const values = [f[3]!, f[4]!, f[5]!].map((v) => parseValueCell(v.trim(), false));
+    let ok = true;
+    values.forEach((v, k) => {
+      if (!v.ok) {
+        bad.add(line, 425, `${PMU_QUANTITIES[k]!.name}: ${v.reason}`);
+        ok = false;
+      }
+    });
+    if (!ok || !bad.empty) return;
+    const i = out.pushTime(midnight + day + ofDay);
+    values.forEach((v, k) => {
+      if (v.ok) out.setValue(k, i, v.value);
+    });
+  };
+
+  const splitter = new CsvSplitter(',', onRecord);
+  let bytes = 0;
+  for await (const [text, read] of textChunks(file, 'latin1')) {
+    splitter.push(text);
+    bytes = read;
+    opts.onProgress?.(bytes, total, out.length);
+  }
+  splitter.end();
+  return {
+    file,
+    date,
+    station: station ?? '',
+    channel,
+    times: out.times(),
+    columns: [out.values(0), out.values(1), out.values(2)],
+    sentences,
+    bad,
+    bytes,
+  };
+}
