@@ -3,7 +3,8 @@
  * workloads — the synthetic 120 Hz PMU-like stream of ../shared/peers/gen.mjs (same formula, same
  * PRNG) cut into leaves of 515 and 1024 points, and the real OpenPMU Rio recordings (magnitude,
  * frequency and angle channels) in leaves of up to 1024 points. Prints a table and writes
- * .bench/codec.json.
+ * .bench/codec.json. Speeds are the best of --rounds runs, by wall clock and by CPU time (the
+ * latter is steadier when other processes share the machine); compare figures from one run.
  *
  *   node --import tsx bench/codec-bench.ts [--points 1000000] [--rounds 5]
  */
@@ -92,26 +93,44 @@ interface Row {
   valueBytesPerPoint: number;
   /** How often each value encoding was chosen. */
   valueEncodings: Record<string, number>;
+  /** Best of the rounds, by wall clock. */
   encodeMpts: number;
   decodeMpts: number;
+  /** Best of the rounds, by this process's CPU time (steadier on a shared machine). */
+  encodeMptsCpu: number;
+  decodeMptsCpu: number;
+}
+
+/** Milliseconds of CPU this process has used (user + system). */
+const cpuMs = (): number => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+};
+
+/** Best wall and CPU milliseconds of `rounds` runs of `f`. */
+function best(rounds: number, f: () => void): [number, number] {
+  let wall = Number.POSITIVE_INFINITY;
+  let cpu = Number.POSITIVE_INFINITY;
+  for (let r = 0; r < rounds; r++) {
+    const w0 = performance.now();
+    const c0 = cpuMs();
+    f();
+    cpu = Math.min(cpu, cpuMs() - c0);
+    wall = Math.min(wall, performance.now() - w0);
+  }
+  return [wall, cpu];
 }
 
 function measure(dataset: string, leaves: LeafColumns[], blockPoints: number): Row {
   const points = leaves.reduce((s, l) => s + l.times.length, 0);
   let encoded: Uint8Array[] = leaves.map((l) => encodeLeaf(l)); // warm-up
   for (const b of encoded) decodeLeaf(b);
-  let bestEnc = Number.POSITIVE_INFINITY;
-  for (let r = 0; r < ROUNDS; r++) {
-    const t0 = performance.now();
+  const [encWall, encCpu] = best(ROUNDS, () => {
     encoded = leaves.map((l) => encodeLeaf(l));
-    bestEnc = Math.min(bestEnc, performance.now() - t0);
-  }
-  let bestDec = Number.POSITIVE_INFINITY;
-  for (let r = 0; r < ROUNDS; r++) {
-    const t0 = performance.now();
+  });
+  const [decWall, decCpu] = best(ROUNDS, () => {
     for (const b of encoded) decodeLeaf(b);
-    bestDec = Math.min(bestDec, performance.now() - t0);
-  }
+  });
   // Correctness spot check, outside the timed loops.
   for (let i = 0; i < encoded.length; i += Math.max(1, Math.floor(encoded.length / 20))) {
     const d = decodeLeaf(encoded[i]!);
@@ -143,8 +162,10 @@ function measure(dataset: string, leaves: LeafColumns[], blockPoints: number): R
     timeBytesPerPoint: timeBytes / points,
     valueBytesPerPoint: valueBytes / points,
     valueEncodings,
-    encodeMpts: points / bestEnc / 1000,
-    decodeMpts: points / bestDec / 1000,
+    encodeMpts: points / encWall / 1000,
+    decodeMpts: points / decWall / 1000,
+    encodeMptsCpu: points / encCpu / 1000,
+    decodeMptsCpu: points / decCpu / 1000,
   };
 }
 
@@ -165,14 +186,14 @@ if (fs.existsSync(PMU_DIR)) {
 
 const pad = (s: string, n: number): string => s.padEnd(n);
 console.log(
-  `${pad('dataset', 28)} ${pad('points', 8)} ${pad('B/pt', 6)} ${pad('time', 6)} ${pad('value', 6)} ${pad('enc Mpt/s', 10)} ${pad('dec Mpt/s', 10)} value encodings`,
+  `${pad('dataset', 28)} ${pad('points', 8)} ${pad('B/pt', 6)} ${pad('time', 6)} ${pad('value', 6)} ${pad('enc Mpt/s', 10)} ${pad('dec Mpt/s', 10)} ${pad('(cpu enc/dec)', 14)} value encodings`,
 );
 for (const r of rows) {
   const encodings = Object.entries(r.valueEncodings)
     .map(([k, v]) => `${k}×${v}`)
     .join(' ');
   console.log(
-    `${pad(r.dataset, 28)} ${pad(String(r.points), 8)} ${pad(r.bytesPerPoint.toFixed(3), 6)} ${pad(r.timeBytesPerPoint.toFixed(3), 6)} ${pad(r.valueBytesPerPoint.toFixed(3), 6)} ${pad(r.encodeMpts.toFixed(1), 10)} ${pad(r.decodeMpts.toFixed(1), 10)} ${encodings}`,
+    `${pad(r.dataset, 28)} ${pad(String(r.points), 8)} ${pad(r.bytesPerPoint.toFixed(3), 6)} ${pad(r.timeBytesPerPoint.toFixed(3), 6)} ${pad(r.valueBytesPerPoint.toFixed(3), 6)} ${pad(r.encodeMpts.toFixed(1), 10)} ${pad(r.decodeMpts.toFixed(1), 10)} ${pad(`${r.encodeMptsCpu.toFixed(1)}/${r.decodeMptsCpu.toFixed(1)}`, 14)} ${encodings}`,
   );
 }
 fs.mkdirSync('.bench', { recursive: true });

@@ -87,6 +87,8 @@ const HOSTILE: ReadonlyArray<readonly [string, string]> = [
   ["select pg_read_file('/etc/passwd')", 'permission denied for function pg_read_file'],
   ["select lo_import('/etc/passwd')", 'permission denied for function lo_import'],
   ["select nextval('streams_seq')", 'does not exist'],
+  ['select nextval(0::oid::regclass)', 'permission denied for function nextval'],
+  ['select setval(0::oid::regclass, 1)', 'permission denied for function setval'],
   ["select dblink('host=x', 'select 1')", 'does not exist'],
   ['select pg_terminate_backend(1)', 'permission denied for function pg_terminate_backend'],
   ['select pg_advisory_lock(1)', 'permission denied for function pg_advisory_lock'],
