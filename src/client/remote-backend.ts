@@ -230,6 +230,18 @@ function entries(m: MetaFilter | Readonly<Record<string, string>>): KeyOptValue[
   return Object.entries(m).map(([key, v]) => (v === null ? { key } : { key, val: { value: v } }));
 }
 
+/** A version for the wire: a whole number ≥ 0 (0 = latest), else 450 as the server would say. */
+function wireVersion(v: number): bigint {
+  if (!Number.isSafeInteger(v) || v < 0) throw new DbError(450, `version ${v} is not valid`);
+  return BigInt(v);
+}
+
+/** A point width, depth or resolution: a whole number in 0–63, else 415 (as the server says). */
+function width63(v: number, what: string): number {
+  if (!Number.isInteger(v) || v < 0 || v > 63) throw new DbError(415, `${what} ${v} is not an integer in 0–63`);
+  return v;
+}
+
 function descriptorFromWire(d: WireDescriptor): StreamDescriptor {
   const map = (kv: readonly KeyOptValue[]) => Object.fromEntries(kv.map((e) => [e.key, e.val?.value ?? '']));
   return {
@@ -435,7 +447,7 @@ export class RemoteBackend implements Backend {
   }
 
   async *rawValues(id: StreamId, start: bigint, end: bigint, version: number): AsyncGenerator<Versioned<PointBatch>> {
-    const req = { uuid: streamIdToBytes(id), start, end, versionMajor: BigInt(version) };
+    const req = { uuid: streamIdToBytes(id), start, end, versionMajor: wireVersion(version) };
     if (this.arrow) {
       const areq = { ...req, templateBytes: new Uint8Array(0) };
       for await (const m of this.#stream(() => this.#client.ArrowRawValues(areq, this.#md), true)) {
@@ -459,19 +471,19 @@ export class RemoteBackend implements Backend {
   }
 
   alignedWindows(id: StreamId, start: bigint, end: bigint, pointWidth: number, version: number): Promise<Versioned<StatPoint[]>> {
-    const req = { uuid: streamIdToBytes(id), start, end, versionMajor: BigInt(version), pointWidth };
+    const req = { uuid: streamIdToBytes(id), start, end, versionMajor: wireVersion(version), pointWidth: width63(pointWidth, 'point width') };
     return this.#windows(() => this.#client.AlignedWindows(req, this.#md));
   }
 
   windows(id: StreamId, start: bigint, end: bigint, width: bigint, depth: number, version: number): Promise<Versioned<StatPoint[]>> {
-    const req = { uuid: streamIdToBytes(id), start, end, versionMajor: BigInt(version), width, depth };
+    const req = { uuid: streamIdToBytes(id), start, end, versionMajor: wireVersion(version), width, depth: width63(depth, 'depth') };
     return this.#windows(() => this.#client.Windows(req, this.#md));
   }
 
   async nearest(id: StreamId, time: bigint, backward: boolean, version: number): Promise<Versioned<{ time: bigint; value: number }> | null> {
     try {
       const r = await this.#unary('Nearest',
-        { uuid: streamIdToBytes(id), time, versionMajor: BigInt(version), backward },
+        { uuid: streamIdToBytes(id), time, versionMajor: wireVersion(version), backward },
         true,
       );
       const p = r.value ?? { time: 0n, value: 0 };
@@ -483,7 +495,7 @@ export class RemoteBackend implements Backend {
   }
 
   async changes(id: StreamId, fromVersion: number, toVersion: number, resolution: number): Promise<Versioned<{ start: bigint; end: bigint }[]>> {
-    const req = { uuid: streamIdToBytes(id), fromMajor: BigInt(fromVersion), toMajor: BigInt(toVersion), resolution };
+    const req = { uuid: streamIdToBytes(id), fromMajor: wireVersion(fromVersion), toMajor: wireVersion(toVersion), resolution: width63(resolution, 'resolution') };
     const out: { start: bigint; end: bigint }[] = [];
     let version = 0;
     for await (const m of this.#stream(() => this.#client.Changes(req, this.#md), true)) {
