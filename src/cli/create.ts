@@ -28,7 +28,7 @@ Examples:
   uuid=$(arbor create --collection demo --name x) && arbor info "$uuid"
 `;
 
-/** `k=v` flags as a record; `what` names the flag in errors. A bare `k` maps to '' unless `bareIsNull`. */
+/** `k=v` flags as a record (the first `=` splits; the value may be empty); `what` names the flag in errors. */
 export function parsePairs(items: readonly string[], what: string): Record<string, string> {
   const out: Record<string, string> = {};
   for (const item of items) {

@@ -236,6 +236,12 @@ function wireVersion(v: number): bigint {
   return BigInt(v);
 }
 
+/** An expected property version; one that cannot exist never matches (423). */
+function propertyVersion(v: number): bigint {
+  if (!Number.isSafeInteger(v) || v < 0) throw new DbError(423, `property version ${v} does not match`);
+  return BigInt(v);
+}
+
 /** A point width, depth or resolution: a whole number in 0–63, else 415 (as the server says). */
 function width63(v: number, what: string): number {
   if (!Number.isInteger(v) || v < 0 || v > 63) throw new DbError(415, `${what} ${v} is not an integer in 0–63`);
@@ -378,14 +384,14 @@ export class RemoteBackend implements Backend {
 
   async setAnnotations(id: StreamId, expected: number, changes: MetaFilter, removals: readonly string[]): Promise<void> {
     await this.#unary('SetStreamAnnotations',
-      { uuid: streamIdToBytes(id), expectedPropertyVersion: BigInt(expected), changes: entries(changes), removals },
+      { uuid: streamIdToBytes(id), expectedPropertyVersion: propertyVersion(expected), changes: entries(changes), removals },
       false,
     );
   }
 
   async setTags(id: StreamId, expected: number, tags: MetaFilter, collection: string, remove: readonly string[]): Promise<void> {
     await this.#unary('SetStreamTags',
-      { uuid: streamIdToBytes(id), expectedPropertyVersion: BigInt(expected), tags: entries(tags), collection, remove },
+      { uuid: streamIdToBytes(id), expectedPropertyVersion: propertyVersion(expected), tags: entries(tags), collection, remove },
       false,
     );
   }

@@ -26,7 +26,7 @@ it('the README embedded example runs and prints what its comments say', () => {
     });
     const lines = out.trim().split('\n');
     assert.match(lines[0]!, /^7200 \{/, out);
-    assert.match(out, /count: 120/);
+    assert.match(out, /count: 12[01]/); // 8 333 333 ns apart: 120 or 121 points per second
     assert.equal(lines.at(-1), '7200', out);
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });

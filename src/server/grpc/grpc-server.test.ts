@@ -60,7 +60,7 @@ function counting(inner: Database): Backend {
 
 async function newStream(): Promise<Uint8Array> {
   const uuid = streamIdToBytes(randomUUID() as StreamId);
-  const r = await unary<{ stat?: { code: number } }>((md, cb) =>
+  const r = await unary<{ stat?: { code: number } | undefined }>((md, cb) =>
     client.Create({ uuid, collection: `grpc/${randomUUID()}`, tags: [{ key: 'name', val: { value: 'x' } }], annotations: [] }, md, cb),
   );
   assert.equal(r.stat, undefined);
@@ -135,7 +135,7 @@ describe('grpc: bad input', () => {
       438,
     );
     assert.deepEqual(await readTimes(uuid), [1n, 2n, 3n]);
-    const info = await unary<{ descriptor?: { propertyVersion: bigint } }>((md, cb) =>
+    const info = await unary<{ descriptor?: { propertyVersion: bigint } | undefined }>((md, cb) =>
       client.StreamInfo({ uuid, omitVersion: false, omitDescriptor: false }, md, cb),
     );
     assert.equal(info.descriptor?.propertyVersion, 1n);
