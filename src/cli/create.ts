@@ -65,7 +65,7 @@ export function newStreamOptions(p: Parsed): NewStreamOptions {
   const name = flag(p, 'name');
   if (collection === undefined) throw new UsageError('--collection is required');
   if (name === undefined) throw new UsageError('--name is required');
-  const tags = { ...parsePairs(p.flags.get('tag') ?? [], 'tag'), name };
+  const tags: Record<string, string> = { ...parsePairs(p.flags.get('tag') ?? [], 'tag'), name };
   const unit = flag(p, 'unit');
   if (unit !== undefined) tags.unit = unit;
   const uuid = flag(p, 'uuid');

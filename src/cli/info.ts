@@ -64,7 +64,7 @@ export async function describeStream(db: Database, conn: Connection, ident: stri
   const d = stream!.descriptor ?? (await stream!.refresh()).descriptor!;
   const id = stream!.uuid as StreamId;
   const { root, version } = await db.engine.resolve(id, 0);
-  const engineInfo = db.engine.info(id);
+  const engineInfo = await db.engine.info(id);
   const earliest = await stream!.earliest();
   const latest = await stream!.latest();
   const size = await treeSize(db.engine, root);

@@ -14,8 +14,7 @@ text. Anything but a single SELECT over \`streams\`, or a query running past its
 rejected with 441 BadSQLValue.
 
 Columns of \`streams\`: uuid, collection, name, unit, ingress, distiller, property_version,
-tags (hstore), annotations (hstore). hstore values read with -> (annotations->'phase'),
-keys with skeys(annotations).
+annotations (hstore: read a value with annotations->'phase', the keys with skeys(annotations)).
 
 Usage: arbor query 'SQL' [PARAM]... [--json] [--data DIR]
 

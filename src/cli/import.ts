@@ -1,0 +1,455 @@
+/**
+ * `arbor import` — load a CSV file, an Arrow file or OpenPMU logs into streams.
+ *
+ * All or nothing, as far as a file's content goes: the whole input is parsed and validated first
+ * (times parse and are storable, values are numbers — finite unless the stream allows NaN — and
+ * rows have consistent columns), and only a file without a single bad row is inserted. The insert
+ * then runs one stream at a time in batches of at most {@link IMPORT_BATCH_POINTS} points, each
+ * durable when it returns. A crash (or kill) during the insert can therefore leave a prefix of the
+ * batches stored; re-running the same import with `--merge replace` (unique times) or
+ * `--merge equal` (files with repeated times, like the OpenPMU logs) stores the file exactly once.
+ */
+import type { Connection, MergePolicy, Stream } from '../client/index.ts';
+import { connectionOver, isDbError } from '../client/index.ts';
+import { DbError } from '../core/errors.ts';
+import { MERGE_POLICIES, type StreamId } from '../core/types.ts';
+import type { Database } from '../db/database.ts';
+import { openDatabase } from '../db/database.ts';
+import { readArrowPoints } from '../ingest/arrow/arrow-points.ts';
+import { type PointsRead, readCsvPoints } from '../ingest/csv/csv-points.ts';
+import { PMU_QUANTITIES, type PmuLog, readOpenPmuLog } from '../ingest/csv/openpmu-log.ts';
+import { TIME_FORMATS, type TimeFormat } from '../ingest/csv/time-cell.ts';
+import { dataDir, flag, has, type Parsed, parseArgs } from './args.ts';
+import { NEW_STREAM_FLAGS, type NewStreamOptions, newStreamOptions } from './create.ts';
+import { UsageError } from './main.ts';
+import { compact, Progress } from './progress.ts';
+
+const HELP = `arbor import — load points from files
+
+  arbor import csv FILE   (--stream S | --create --collection C --name N [--unit U]) [options]
+  arbor import arrow FILE (--stream S | --create --collection C --name N [--unit U]) [options]
+  arbor import openpmu FILE... --collection C [--date YYYY-MM-DD] [--merge P]
+
+csv: one row per point. The header names the columns; by default the time is the column
+  "time" (else the first) and the value the column "value" (else the second of two).
+  Times are integer ns or ISO-8601 by default (see --time-format); values are decimal numbers,
+  or NaN/Infinity for streams created with --allow-nan. Line endings LF, CRLF or CR.
+arrow: an Arrow IPC file (Feather v2) or IPC stream; time a timestamp (any unit) or int64 ns,
+  value float64/float32 (or an integer). Columns found by name (time, value) or position.
+openpmu: OpenPMU NMEA logs ($KTH01,V1xx0,<s since midnight>,<mag>,<freq>,<angle>*CS). Makes
+  three streams in collection C — magnitude (V), frequency (Hz), angle (deg) — annotated with
+  the station and channel, or appends to them if they exist. The date comes from the file name
+  (2012-12-12_KTH01.csv), UTC; times are exact to the ns.
+
+Nothing is imported from a file with bad rows: the whole file is validated first and every bad
+row is reported with its line (or Arrow row) number — the first 20 with the reason, and the
+total — and the command exits 1. A valid file is then inserted one stream at a time in batches
+of up to 1 000 000 points. If the process dies during that insert, a prefix may be stored:
+re-run the same command with --merge replace (or --merge equal when the file repeats times,
+as the OpenPMU logs do) to finish it without duplicating points.
+
+Target stream (csv, arrow):
+  --stream S          an existing stream: uuid or collection/name
+  --create            create the stream if it does not exist (with --collection, --name, or
+                      --stream collection/name), plus --unit, --tag k=v, --annotation k=v,
+                      --uuid U, --allow-nan as for arbor create
+Options:
+  --time-column X     column name or 0-based index of the time       (csv, arrow)
+  --value-column X    column name or 0-based index of the value      (csv, arrow)
+  --time-format F     auto (default: integer = ns, else ISO-8601), ns, us, ms, s (decimals
+                      allowed, converted exactly) or iso                  (csv)
+  --delimiter D       field separator (default ",")                       (csv)
+  --no-header         the first line is data                              (csv)
+  --merge P           what to do with a point whose time is already stored: never (default,
+                      keep both), equal (skip identical points), retain (keep the old),
+                      replace (keep the new)
+  --date YYYY-MM-DD   the day of an OpenPMU log whose file name does not start with it
+  --quiet             no progress on stderr
+  --data DIR          data directory (default $ARBOR_DATA or ./data)
+
+Progress goes to stderr (a bar on a terminal, a line every 5 s otherwise); the summary (points,
+streams, time, points/s) to stdout.
+
+Examples:
+  arbor import openpmu 2012-12-12_KTH01.csv --collection pmu/kth01
+  arbor import csv temps.csv --create --collection lab/room1 --name temp --unit C
+  arbor import csv log.csv --stream lab/room1/temp --time-format s --value-column 2
+  arbor import arrow points.arrow --stream 4b9f3c1e-8a2d-4c55-9e0a-0d6f7e1b2a33 --merge replace
+`;
+
+/** The largest insert the importer sends (points). */
+export const IMPORT_BATCH_POINTS = 1_000_000;
+
+export interface StreamReport {
+  readonly uuid: string;
+  readonly label: string;
+  readonly points: number;
+  readonly created: boolean;
+}
+
+export interface ImportReport {
+  readonly files: readonly string[];
+  /** Rows (CSV lines, Arrow rows, PMU sentences) read. */
+  readonly rows: number;
+  /** Points inserted, over all streams. */
+  readonly points: number;
+  readonly streams: readonly StreamReport[];
+  readonly parseMs: number;
+  readonly insertMs: number;
+  readonly bytes: number;
+}
+
+export interface ImportOptions {
+  readonly merge?: MergePolicy;
+  /** No progress output (default: progress on stderr). */
+  readonly quiet?: boolean;
+}
+
+/** Where the points of a csv/arrow import go: an existing stream, or one created if missing. */
+export interface ImportTarget {
+  /** uuid or collection/name of the stream. */
+  readonly stream?: string;
+  /** Create the stream if it does not exist. */
+  readonly create?: NewStreamOptions;
+}
+
+/** A resolved target: the stream if it exists, else how to create it. */
+interface Resolved {
+  stream: Stream | null;
+  readonly create: NewStreamOptions | undefined;
+  readonly allowNonFinite: boolean;
+  readonly label: string;
+}
+
+const labelOf = (collection: string, name: string | undefined, uuid: string): string =>
+  name ? `${collection}/${name}` : uuid;
+
+async function findStream(conn: Connection, ident: string): Promise<Stream | null> {
+  try {
+    return (await conn.streams(ident)).streams[0] ?? null;
+  } catch (e) {
+    if (isDbError(e, 404)) return null;
+    throw e;
+  }
+}
+
+async function resolveTarget(db: Database, conn: Connection, t: ImportTarget): Promise<Resolved> {
+  const ident = t.stream ?? (t.create ? `${t.create.collection}/${t.create.tags.name ?? ''}` : undefined);
+  if (ident === undefined) throw new UsageError('give --stream S, or --create with --collection and --name');
+  const stream = await findStream(conn, ident);
+  if (stream !== null) {
+    const d = stream.descriptor ?? (await stream.refresh()).descriptor!;
+    const allowNonFinite = (await db.engine.info(stream.uuid as StreamId)).options.allowNonFinite;
+    return { stream, create: undefined, allowNonFinite, label: labelOf(d.collection, d.tags.name, stream.uuid) };
+  }
+  if (!t.create) throw new DbError(404, `no stream ${JSON.stringify(ident)} (add --create to create it)`);
+  return {
+    stream: null,
+    create: t.create,
+    allowNonFinite: t.create.allowNonFinite,
+    label: labelOf(t.create.collection, t.create.tags.name, t.create.uuid ?? ''),
+  };
+}
+
+async function createIfMissing(conn: Connection, r: Resolved): Promise<{ stream: Stream; created: boolean }> {
+  if (r.stream !== null) return { stream: r.stream, created: false };
+  const c = r.create!;
+  r.stream = await conn.create({
+    collection: c.collection,
+    tags: c.tags,
+    annotations: c.annotations,
+    allowNonFinite: c.allowNonFinite,
+    ...(c.uuid === undefined ? {} : { uuid: c.uuid }),
+  });
+  return { stream: r.stream, created: true };
+}
+
+/** Insert `times`/`values` into one stream in batches of ≤ IMPORT_BATCH_POINTS (see the module doc). */
+async function insertBatches(
+  conn: Connection,
+  id: StreamId,
+  times: BigInt64Array,
+  values: Float64Array,
+  policy: MergePolicy,
+  onBatch: (points: number) => void,
+): Promise<void> {
+  for (let i = 0; i < times.length; i += IMPORT_BATCH_POINTS) {
+    const j = Math.min(times.length, i + IMPORT_BATCH_POINTS);
+    await conn.backend.insert(id, { times: times.subarray(i, j), values: values.subarray(i, j) }, policy);
+    onBatch(j - i);
+  }
+}
+
+function parseProgress(label: string, o: ImportOptions): (bytes: number, total: number, points: number) => void {
+  let p: Progress | undefined;
+  return (bytes, total, points) => {
+    p ??= new Progress({ label, total, enabled: !o.quiet });
+    p.update(bytes, points);
+    if (bytes >= total) p.finish();
+  };
+}
+
+/** Insert plans in order, with one progress over all of them; returns the insert time in ms. */
+async function insertAll(
+  conn: Connection,
+  plans: readonly { id: StreamId; times: BigInt64Array; values: Float64Array }[],
+  o: ImportOptions,
+): Promise<number> {
+  const total = plans.reduce((n, p) => n + p.times.length, 0);
+  const progress = new Progress({ label: 'insert', total, enabled: !o.quiet });
+  const t0 = performance.now();
+  let done = 0;
+  try {
+    for (const p of plans) {
+      await insertBatches(conn, p.id, p.times, p.values, o.merge ?? 'never', (n) => {
+        done += n;
+        progress.update(done, done);
+      });
+    }
+  } finally {
+    progress.finish();
+  }
+  return performance.now() - t0;
+}
+
+/** Import points read by `read` (CSV or Arrow) into the target stream. */
+async function importPoints(
+  db: Database,
+  file: string,
+  target: ImportTarget,
+  o: ImportOptions,
+  read: (allowNonFinite: boolean) => Promise<PointsRead>,
+): Promise<ImportReport> {
+  const conn = connectionOver(db);
+  const resolved = await resolveTarget(db, conn, target);
+  const t0 = performance.now();
+  const r = await read(resolved.allowNonFinite);
+  const parseMs = performance.now() - t0;
+  if (!r.bad.empty) throw r.bad.toError(file);
+  const { stream, created } = await createIfMissing(conn, resolved);
+  const insertMs = await insertAll(conn, [{ id: stream.uuid, times: r.times, values: r.values }], o);
+  const label = resolved.label.endsWith('/') || resolved.label === '' ? stream.uuid : resolved.label;
+  return {
+    files: [file],
+    rows: r.rows,
+    points: r.times.length,
+    streams: [{ uuid: stream.uuid, label, points: r.times.length, created }],
+    parseMs,
+    insertMs,
+    bytes: r.bytes,
+  };
+}
+
+export interface CsvImportOptions extends ImportOptions {
+  readonly timeColumn?: string;
+  readonly valueColumn?: string;
+  readonly timeFormat?: TimeFormat;
+  readonly delimiter?: string;
+  readonly header?: boolean;
+}
+
+/** `arbor import csv`: validate the whole file, then insert it (see the module doc). */
+export function importCsv(db: Database, file: string, target: ImportTarget, o: CsvImportOptions = {}): Promise<ImportReport> {
+  return importPoints(db, file, target, o, (allowNonFinite) =>
+    readCsvPoints(file, {
+      allowNonFinite,
+      onProgress: parseProgress(`parse ${file}`, o),
+      ...(o.timeColumn === undefined ? {} : { timeColumn: o.timeColumn }),
+      ...(o.valueColumn === undefined ? {} : { valueColumn: o.valueColumn }),
+      ...(o.timeFormat === undefined ? {} : { timeFormat: o.timeFormat }),
+      ...(o.delimiter === undefined ? {} : { delimiter: o.delimiter }),
+      ...(o.header === undefined ? {} : { header: o.header }),
+    }),
+  );
+}
+
+/** `arbor import arrow`: validate the whole file, then insert it. */
+export function importArrow(
+  db: Database,
+  file: string,
+  target: ImportTarget,
+  o: ImportOptions & { timeColumn?: string; valueColumn?: string } = {},
+): Promise<ImportReport> {
+  return importPoints(db, file, target, o, async (allowNonFinite) =>
+    readArrowPoints(file, {
+      allowNonFinite,
+      ...(o.timeColumn === undefined ? {} : { timeColumn: o.timeColumn }),
+      ...(o.valueColumn === undefined ? {} : { valueColumn: o.valueColumn }),
+    }),
+  );
+}
+
+/**
+ * `arbor import openpmu`: validate every file, then insert each quantity's points (all files) into
+ * its stream in `collection` — created if missing, else checked to belong to the same station
+ * and channel (418 otherwise).
+ */
+export async function importOpenPmu(
+  db: Database,
+  files: readonly string[],
+  o: ImportOptions & { collection: string; date?: string },
+): Promise<ImportReport> {
+  const conn = connectionOver(db);
+  const t0 = performance.now();
+  const logs: PmuLog[] = [];
+  for (const file of files) {
+    const log = await readOpenPmuLog(file, {
+      onProgress: parseProgress(`parse ${file}`, o),
+      ...(o.date === undefined ? {} : { date: o.date }),
+    });
+    if (!log.bad.empty) throw log.bad.toError(file);
+    logs.push(log);
+  }
+  const parseMs = performance.now() - t0;
+  const first = logs.find((l) => l.times.length > 0);
+  if (first === undefined) throw new DbError(438, `${files.join(', ')}: no OpenPMU sentences found`);
+  for (const l of logs) {
+    if (l.times.length > 0 && (l.station !== first.station || l.channel !== first.channel)) {
+      throw new DbError(
+        438,
+        `${l.file} is station/channel ${l.station}/${l.channel} but ${first.file} is ${first.station}/${first.channel}: import them into different collections`,
+      );
+    }
+  }
+  const annotations = { station: first.station, channel: first.channel, source: 'openpmu' };
+  const streams: { stream: Stream; created: boolean }[] = [];
+  for (const q of PMU_QUANTITIES) {
+    const hits = await conn.streamsInCollection(o.collection, { isPrefix: false, tags: { name: q.name } });
+    const existing = hits[0];
+    if (existing !== undefined) {
+      const a = existing.descriptor?.annotations ?? {};
+      if (a.station !== first.station || a.channel !== first.channel) {
+        throw new DbError(
+          418,
+          `${o.collection}/${q.name} holds station/channel ${a.station}/${a.channel}, not ${first.station}/${first.channel}: use another --collection`,
+        );
+      }
+    }
+    streams.push(
+      existing !== undefined
+        ? { stream: existing, created: false }
+        : { stream: await conn.create({ collection: o.collection, tags: { name: q.name, unit: q.unit, ingress: 'openpmu' }, annotations }), created: true },
+    );
+  }
+  const plans = streams.flatMap(({ stream }, k) =>
+    logs.map((l) => ({ id: stream.uuid, times: l.times, values: l.columns[k as 0 | 1 | 2] })),
+  );
+  const insertMs = await insertAll(conn, plans, o);
+  const perStream = logs.reduce((n, l) => n + l.times.length, 0);
+  return {
+    files: [...files],
+    rows: logs.reduce((n, l) => n + l.sentences, 0),
+    points: perStream * PMU_QUANTITIES.length,
+    streams: streams.map(({ stream, created }, k) => ({
+      uuid: stream.uuid,
+      label: `${o.collection}/${PMU_QUANTITIES[k]!.name}`,
+      points: perStream,
+      created,
+    })),
+    parseMs,
+    insertMs,
+    bytes: logs.reduce((n, l) => n + l.bytes, 0),
+  };
+}
+
+/** The summary printed to stdout. */
+export function formatReport(r: ImportReport): string {
+  const secs = (r.parseMs + r.insertMs) / 1000;
+  const rate = secs > 0 ? r.points / secs : 0;
+  const head =
+    `imported ${r.points} points into ${r.streams.length} stream${r.streams.length === 1 ? '' : 's'} from ` +
+    `${r.rows} rows of ${r.files.join(', ')} in ${secs.toFixed(2)} s (${compact(rate)} pts/s; ` +
+    `parse ${(r.parseMs / 1000).toFixed(2)} s, insert ${(r.insertMs / 1000).toFixed(2)} s)\n`;
+  return head + r.streams.map((s) => `  ${s.uuid}  ${s.label}  ${s.points} points${s.created ? ' (created)' : ''}\n`).join('');
+}
+
+function mergeFlag(p: Parsed): MergePolicy {
+  const m = flag(p, 'merge') ?? 'never';
+  if (!(MERGE_POLICIES as readonly string[]).includes(m)) {
+    throw new UsageError(`--merge must be one of ${MERGE_POLICIES.join(', ')}, got ${JSON.stringify(m)}`);
+  }
+  return m as MergePolicy;
+}
+
+function targetFlags(p: Parsed): ImportTarget {
+  const stream = flag(p, 'stream');
+  if (!has(p, 'create')) {
+    if (stream === undefined) throw new UsageError('give --stream S (an existing stream) or --create (see --help)');
+    return { stream };
+  }
+  let collection = flag(p, 'collection');
+  let name = flag(p, 'name');
+  if (stream !== undefined && collection === undefined && name === undefined && stream.includes('/')) {
+    collection = stream.slice(0, stream.lastIndexOf('/'));
+    name = stream.slice(stream.lastIndexOf('/') + 1);
+  }
+  const flags = new Map(p.flags);
+  if (collection !== undefined) flags.set('collection', [collection]);
+  if (name !== undefined) flags.set('name', [name]);
+  const create = newStreamOptions({ flags, positional: p.positional });
+  return { ...(stream === undefined ? {} : { stream }), create };
+}
+
+export async function importCommand(argv: string[]): Promise<void> {
+  const p = parseArgs(argv, {
+    ...NEW_STREAM_FLAGS,
+    data: { type: 'string' },
+    stream: { type: 'string' },
+    create: { type: 'boolean' },
+    'time-column': { type: 'string' },
+    'value-column': { type: 'string' },
+    'time-format': { type: 'string' },
+    delimiter: { type: 'string' },
+    'no-header': { type: 'boolean' },
+    merge: { type: 'string' },
+    date: { type: 'string' },
+    quiet: { type: 'boolean', short: 'q' },
+    help: { type: 'boolean', short: 'h' },
+  });
+  if (has(p, 'help') || p.positional.length === 0) {
+    process.stdout.write(HELP);
+    if (!has(p, 'help')) throw new UsageError('give a format (csv, arrow, openpmu) and a file');
+    return;
+  }
+  const [kind, ...files] = p.positional;
+  if (files.length === 0) throw new UsageError(`give the file to import: arbor import ${kind} FILE`);
+  if (kind !== 'openpmu' && files.length > 1) throw new UsageError(`import ${kind} takes one file, got ${files.length}`);
+  const base = { merge: mergeFlag(p), quiet: has(p, 'quiet') };
+  const columns = {
+    ...(flag(p, 'time-column') === undefined ? {} : { timeColumn: flag(p, 'time-column')! }),
+    ...(flag(p, 'value-column') === undefined ? {} : { valueColumn: flag(p, 'value-column')! }),
+  };
+  const tf = flag(p, 'time-format');
+  if (tf !== undefined && !(TIME_FORMATS as readonly string[]).includes(tf)) {
+    throw new UsageError(`--time-format must be one of ${TIME_FORMATS.join(', ')}, got ${JSON.stringify(tf)}`);
+  }
+  let run: (db: Database) => Promise<ImportReport>;
+  if (kind === 'openpmu') {
+    const collection = flag(p, 'collection');
+    if (collection === undefined) throw new UsageError('import openpmu needs --collection C');
+    const date = flag(p, 'date');
+    run = (db) => importOpenPmu(db, files, { ...base, collection, ...(date === undefined ? {} : { date }) });
+  } else if (kind === 'csv') {
+    const target = targetFlags(p);
+    const delimiter = flag(p, 'delimiter');
+    run = (db) =>
+      importCsv(db, files[0]!, target, {
+        ...base,
+        ...columns,
+        ...(tf === undefined ? {} : { timeFormat: tf as TimeFormat }),
+        ...(delimiter === undefined ? {} : { delimiter: delimiter === '\\t' ? '\t' : delimiter }),
+        header: !has(p, 'no-header'),
+      });
+  } else if (kind === 'arrow') {
+    const target = targetFlags(p);
+    run = (db) => importArrow(db, files[0]!, target, { ...base, ...columns });
+  } else {
+    throw new UsageError(`unknown import format ${JSON.stringify(kind)}: use csv, arrow or openpmu`);
+  }
+  const db = await openDatabase(dataDir(p), { background: false });
+  try {
+    process.stdout.write(formatReport(await run(db)));
+  } finally {
+    await db.close();
+  }
+}
