@@ -42,7 +42,8 @@ function checkFile(file) {
     if (!spec.startsWith('.')) continue;
     const resolved = path.resolve(path.dirname(file), spec);
     // Tests beside code may use the shared test helpers under test/ (the reference model, fixtures).
-    if (file.endsWith('.test.ts') && path.relative(path.resolve('test'), resolved).split(path.sep)[0] !== '..') continue;
+    if (file.endsWith('.test.ts') && path.relative(path.resolve('test'), resolved).split(path.sep)[0] !== '..')
+      continue;
     const target = layerOf(resolved);
     if (target === null) {
       problems.push(`${path.relative('.', file)} imports ${spec}, outside src/`);

@@ -16,7 +16,11 @@ Examples:
 `;
 
 export async function checkCommand(argv: string[]): Promise<void> {
-  const p = parseArgs(argv, { data: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } });
+  const p = parseArgs(argv, {
+    data: { type: 'string' },
+    json: { type: 'boolean' },
+    help: { type: 'boolean', short: 'h' },
+  });
   if (has(p, 'help')) {
     process.stdout.write(HELP);
     return;

@@ -11,9 +11,18 @@ interface Command {
 }
 
 const COMMANDS: Record<string, Command> = {
-  serve: { summary: 'run the server (BTrDB v5 gRPC; HTTP API and web UI)', load: async () => (await import('./serve.ts')).serveCommand },
-  check: { summary: 'verify every stream, version and block of a data directory', load: async () => (await import('./check.ts')).checkCommand },
-  compact: { summary: 'apply the retention policy and reclaim unreferenced blocks', load: async () => (await import('./compact.ts')).compactCommand },
+  serve: {
+    summary: 'run the server (BTrDB v5 gRPC; HTTP API and web UI)',
+    load: async () => (await import('./serve.ts')).serveCommand,
+  },
+  check: {
+    summary: 'verify every stream, version and block of a data directory',
+    load: async () => (await import('./check.ts')).checkCommand,
+  },
+  compact: {
+    summary: 'apply the retention policy and reclaim unreferenced blocks',
+    load: async () => (await import('./compact.ts')).compactCommand,
+  },
 };
 
 export const USAGE = `arbor — ArborDB, a versioned statistical time-series database

@@ -16,13 +16,17 @@ import { openDatabase } from '../../src/db/database.ts';
 const CHILD = path.join(path.dirname(fileURLToPath(import.meta.url)), 'catalog-child.ts');
 const CYCLES = Number(process.env.ARBOR_CATALOG_CRASH_CYCLES ?? 4);
 
-it(`keeps catalog and engine consistent across ${CYCLES} SIGKILLs during create/obliterate`, { timeout: 600_000 }, async () => {
+it(`keeps catalog and engine consistent across ${CYCLES} SIGKILLs during create/obliterate`, {
+  timeout: 600_000,
+}, async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'arbor-catalog-crash-'));
   const created = new Set<string>();
   const obliterated = new Set<string>();
   try {
     for (let c = 0; c < CYCLES; c++) {
-      const child = spawn(process.execPath, ['--import', 'tsx', CHILD, dir, String(c)], { stdio: ['ignore', 'pipe', 'pipe'] });
+      const child = spawn(process.execPath, ['--import', 'tsx', CHILD, dir, String(c)], {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
       let out = '';
       let err = '';
       child.stderr.on('data', (d: Buffer) => {
