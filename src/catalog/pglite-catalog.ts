@@ -11,6 +11,7 @@
  *   404 from 423), so of two writers holding the same version exactly one wins — also on a
  *   PostgreSQL server with many connections.
  */
+
 import type { PGlite } from '@electric-sql/pglite';
 import { DbError } from '../core/errors.ts';
 import type { StreamId } from '../core/types.ts';
@@ -28,6 +29,7 @@ import {
   MAINTENANCE_EVERY,
   OBLITERATE,
 } from './catalog-sql.ts';
+import { fsyncPgWal } from './fsync-wal.ts';
 import { lookupWhere, prefixWhere } from './lookup-sql.ts';
 import { openPglite, pgliteBaseTemplate } from './pglite-open.ts';
 import { SqlSandbox, type SqlSandboxOptions } from './sql-sandbox.ts';
@@ -77,7 +79,7 @@ export class PgliteCatalog implements Catalog {
     );
   }
 
-  /** The SQL sandbox (tests look at `restarts` and `running`). */
+  /** The SQL sandbox (its `stats` show starts, restarts and sync times). */
   get sandbox(): SqlSandbox {
     return this.#sandbox;
   }
@@ -105,6 +107,7 @@ export class PgliteCatalog implements Catalog {
     }
     if (m === undefined) throw new DbError(429, `stream ${meta.id} was obliterated; its uuid cannot be reused`);
     this.#changed(meta.id);
+    await this.#durable();
     return m;
   }
 
@@ -135,6 +138,7 @@ export class PgliteCatalog implements Catalog {
       throw failure(e, 'bulk create', '(batch)');
     }
     this.#changed(...metas.map((meta) => meta.id));
+    await this.#durable();
     return metas.length;
   }
 
@@ -234,6 +238,7 @@ export class PgliteCatalog implements Catalog {
     }
     if (r.rows.length === 0) throw new DbError(404, `stream ${id} not found`);
     this.#changed(id);
+    await this.#durable();
   }
 
   async lookup(query: LookupQuery): Promise<StreamMeta[]> {
@@ -353,10 +358,16 @@ export class PgliteCatalog implements Catalog {
       );
     }
     this.#changed(id);
+    await this.#durable();
     return m;
   }
 
   /** After a committed change: tell the SQL sandbox, and vacuum now and then (see MAINTENANCE_EVERY). */
+  /** Make the last commit survive power loss, not only a process crash (fsync-wal.ts). */
+  async #durable(): Promise<void> {
+    if (this.#dir) await fsyncPgWal(this.#dir.pgdata);
+  }
+
   #changed(...ids: StreamId[]): void {
     for (const id of ids) this.#sandbox.markDirty(id);
     this.#changes += ids.length;

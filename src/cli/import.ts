@@ -18,6 +18,7 @@ import { openDatabase } from '../db/database.ts';
 import { readArrowPoints } from '../ingest/arrow/arrow-points.ts';
 import { type PointsRead, readCsvPoints } from '../ingest/csv/csv-points.ts';
 import { PMU_QUANTITIES, type PmuLog, readOpenPmuLog } from '../ingest/csv/openpmu-log.ts';
+import { openPmuStreams } from '../ingest/csv/openpmu-streams.ts';
 import { TIME_FORMATS, type TimeFormat } from '../ingest/csv/time-cell.ts';
 import { dataDir, flag, has, type Parsed, parseArgs } from './args.ts';
 import { NEW_STREAM_FLAGS, type NewStreamOptions, newStreamOptions } from './create.ts';
@@ -228,7 +229,7 @@ async function importPoints(
   if (!r.bad.empty) throw r.bad.toError(file);
   const { stream, created } = await createIfMissing(conn, resolved);
   const insertMs = await insertAll(conn, [{ id: stream.uuid, times: r.times, values: r.values }], o);
-  const label = resolved.label.endsWith('/') || resolved.label === '' ? stream.uuid : resolved.label;
+  const label = resolved.label === '' ? stream.uuid : resolved.label;
   return {
     files: [file],
     rows: r.rows,
@@ -249,7 +250,12 @@ export interface CsvImportOptions extends ImportOptions {
 }
 
 /** `arbor import csv`: validate the whole file, then insert it (see the module doc). */
-export function importCsv(db: Database, file: string, target: ImportTarget, o: CsvImportOptions = {}): Promise<ImportReport> {
+export function importCsv(
+  db: Database,
+  file: string,
+  target: ImportTarget,
+  o: CsvImportOptions = {},
+): Promise<ImportReport> {
   return importPoints(db, file, target, o, (allowNonFinite) =>
     readCsvPoints(file, {
       allowNonFinite,
@@ -311,26 +317,7 @@ export async function importOpenPmu(
       );
     }
   }
-  const annotations = { station: first.station, channel: first.channel, source: 'openpmu' };
-  const streams: { stream: Stream; created: boolean }[] = [];
-  for (const q of PMU_QUANTITIES) {
-    const hits = await conn.streamsInCollection(o.collection, { isPrefix: false, tags: { name: q.name } });
-    const existing = hits[0];
-    if (existing !== undefined) {
-      const a = existing.descriptor?.annotations ?? {};
-      if (a.station !== first.station || a.channel !== first.channel) {
-        throw new DbError(
-          418,
-          `${o.collection}/${q.name} holds station/channel ${a.station}/${a.channel}, not ${first.station}/${first.channel}: use another --collection`,
-        );
-      }
-    }
-    streams.push(
-      existing !== undefined
-        ? { stream: existing, created: false }
-        : { stream: await conn.create({ collection: o.collection, tags: { name: q.name, unit: q.unit, ingress: 'openpmu' }, annotations }), created: true },
-    );
-  }
+  const streams = await openPmuStreams(conn, o.collection, first.station, first.channel);
   const plans = streams.flatMap(({ stream }, k) =>
     logs.map((l) => ({ id: stream.uuid, times: l.times, values: l.columns[k as 0 | 1 | 2] })),
   );
@@ -360,7 +347,10 @@ export function formatReport(r: ImportReport): string {
     `imported ${r.points} points into ${r.streams.length} stream${r.streams.length === 1 ? '' : 's'} from ` +
     `${r.rows} rows of ${r.files.join(', ')} in ${secs.toFixed(2)} s (${compact(rate)} pts/s; ` +
     `parse ${(r.parseMs / 1000).toFixed(2)} s, insert ${(r.insertMs / 1000).toFixed(2)} s)\n`;
-  return head + r.streams.map((s) => `  ${s.uuid}  ${s.label}  ${s.points} points${s.created ? ' (created)' : ''}\n`).join('');
+  return (
+    head +
+    r.streams.map((s) => `  ${s.uuid}  ${s.label}  ${s.points} points${s.created ? ' (created)' : ''}\n`).join('')
+  );
 }
 
 function mergeFlag(p: Parsed): MergePolicy {
@@ -413,7 +403,8 @@ export async function importCommand(argv: string[]): Promise<void> {
   }
   const [kind, ...files] = p.positional;
   if (files.length === 0) throw new UsageError(`give the file to import: arbor import ${kind} FILE`);
-  if (kind !== 'openpmu' && files.length > 1) throw new UsageError(`import ${kind} takes one file, got ${files.length}`);
+  if (kind !== 'openpmu' && files.length > 1)
+    throw new UsageError(`import ${kind} takes one file, got ${files.length}`);
   const base = { merge: mergeFlag(p), quiet: has(p, 'quiet') };
   const columns = {
     ...(flag(p, 'time-column') === undefined ? {} : { timeColumn: flag(p, 'time-column')! }),
@@ -431,13 +422,18 @@ export async function importCommand(argv: string[]): Promise<void> {
     run = (db) => importOpenPmu(db, files, { ...base, collection, ...(date === undefined ? {} : { date }) });
   } else if (kind === 'csv') {
     const target = targetFlags(p);
-    const delimiter = flag(p, 'delimiter');
+    const delimiter = flag(p, 'delimiter') === '\\t' ? '\t' : flag(p, 'delimiter');
+    if (delimiter !== undefined && (delimiter.length !== 1 || '"\r\n'.includes(delimiter))) {
+      throw new UsageError(
+        `--delimiter must be one character other than a quote or line break, got ${JSON.stringify(delimiter)}`,
+      );
+    }
     run = (db) =>
       importCsv(db, files[0]!, target, {
         ...base,
         ...columns,
         ...(tf === undefined ? {} : { timeFormat: tf as TimeFormat }),
-        ...(delimiter === undefined ? {} : { delimiter: delimiter === '\\t' ? '\t' : delimiter }),
+        ...(delimiter === undefined ? {} : { delimiter }),
         header: !has(p, 'no-header'),
       });
   } else if (kind === 'arrow') {

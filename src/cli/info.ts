@@ -132,7 +132,11 @@ export function infoJson(r: StreamInfoReport): string {
 }
 
 export async function infoCommand(argv: string[]): Promise<void> {
-  const p = parseArgs(argv, { data: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } });
+  const p = parseArgs(argv, {
+    data: { type: 'string' },
+    json: { type: 'boolean' },
+    help: { type: 'boolean', short: 'h' },
+  });
   if (has(p, 'help')) {
     process.stdout.write(HELP);
     return;

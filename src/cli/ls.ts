@@ -82,7 +82,9 @@ export async function listStreams(conn: Connection, o: ListOptions): Promise<Str
 /** Left-aligned text columns under a header and a rule (numbers right-aligned). */
 export function renderTable(header: readonly string[], rows: readonly (readonly string[])[]): string {
   const widths = header.map((h, j) => Math.max(h.length, ...rows.map((r) => (r[j] ?? '').length)));
-  const numeric = header.map((_, j) => rows.length > 0 && rows.every((r) => /^-?[\d.]+$/.test(r[j] ?? '') || r[j] === ''));
+  const numeric = header.map(
+    (_, j) => rows.length > 0 && rows.every((r) => /^-?[\d.]+$/.test(r[j] ?? '') || r[j] === ''),
+  );
   const line = (cells: readonly string[]) =>
     cells
       .map((c, j) => (numeric[j] ? c.padStart(widths[j]!) : c.padEnd(widths[j]!)))

@@ -23,6 +23,30 @@ const COMMANDS: Record<string, Command> = {
     summary: 'apply the retention policy and reclaim unreferenced blocks',
     load: async () => (await import('./compact.ts')).compactCommand,
   },
+  create: {
+    summary: 'create a stream and print its uuid',
+    load: async () => (await import('./create.ts')).createCommand,
+  },
+  ls: {
+    summary: 'list streams (or collections) with points and time span',
+    load: async () => (await import('./ls.ts')).lsCommand,
+  },
+  info: {
+    summary: "show a stream's metadata, versions, points and size",
+    load: async () => (await import('./info.ts')).infoCommand,
+  },
+  import: {
+    summary: 'load CSV, Arrow or OpenPMU files (validated whole first)',
+    load: async () => (await import('./import.ts')).importCommand,
+  },
+  export: {
+    summary: 'write points or window statistics as CSV, NDJSON or Arrow',
+    load: async () => (await import('./export.ts')).exportCommand,
+  },
+  query: {
+    summary: 'run read-only SQL over stream metadata',
+    load: async () => (await import('./query.ts')).queryCommand,
+  },
 };
 
 export const USAGE = `arbor — ArborDB, a versioned statistical time-series database

@@ -60,7 +60,12 @@ describe('progress', () => {
 
   test('a disabled progress prints nothing', () => {
     const out: string[] = [];
-    const p = new Progress({ label: 'x', sink: { isTTY: true, write: (s) => out.push(s) }, enabled: false, now: () => 1e9 });
+    const p = new Progress({
+      label: 'x',
+      sink: { isTTY: true, write: (s) => out.push(s) },
+      enabled: false,
+      now: () => 1e9,
+    });
     p.update(1, 1);
     assert.deepEqual(out, []);
   });

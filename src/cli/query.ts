@@ -47,7 +47,11 @@ export function runQuery(conn: Connection, sql: string, params: readonly string[
 }
 
 export async function queryCommand(argv: string[]): Promise<void> {
-  const p = parseArgs(argv, { data: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } });
+  const p = parseArgs(argv, {
+    data: { type: 'string' },
+    json: { type: 'boolean' },
+    help: { type: 'boolean', short: 'h' },
+  });
   if (has(p, 'help')) {
     process.stdout.write(HELP);
     return;

@@ -6,7 +6,7 @@
  * the data directory is locked, 2 for a bad command line).
  */
 import fs from 'node:fs';
-import { ServeError, runServer } from '../server/serve/run-server.ts';
+import { runServer, ServeError } from '../server/serve/run-server.ts';
 import { parseServeConfig, SERVE_HELP, UsageError } from '../server/serve/serve-config.ts';
 
 export async function serveCommand(argv: string[]): Promise<void> {

@@ -23,7 +23,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { credentials as grpcCredentials, Metadata, type ServiceError, status as grpcStatus } from '@grpc/grpc-js';
+import { credentials as grpcCredentials, status as grpcStatus, Metadata, type ServiceError } from '@grpc/grpc-js';
 import { DbError, ERROR_CODES, type ErrorCode } from '../core/errors.ts';
 import type { StatPoint } from '../core/stat.ts';
 import type { MergePolicy, PointBatch, StreamDescriptor, StreamId, Version } from '../core/types.ts';
@@ -36,10 +36,10 @@ import {
   decodeArrowPoints,
   type KeyOptValue,
   mergePolicyToWire,
-  rawValuesToArrow,
   type RequestOf,
   type ResponseOf,
   type RpcName,
+  rawValuesToArrow,
   type Status,
   type StreamDescriptor as WireDescriptor,
 } from '../wire/index.ts';
@@ -180,7 +180,9 @@ export function resolveCredentials(opts: RemoteOptions = {}): ResolvedCredential
     if (opts.endpoints !== undefined) throw new DbError(438, 'give either endpoints or a profile, not both');
     return profileCredentials(file, opts.profile, true);
   }
-  let out: ResolvedCredentials = fs.existsSync(file) ? profileCredentials(file, env.BTRDB_PROFILE || 'default', true) : {};
+  let out: ResolvedCredentials = fs.existsSync(file)
+    ? profileCredentials(file, env.BTRDB_PROFILE || 'default', true)
+    : {};
   const layer = (endpoints: string | undefined, apiKey: string | undefined) => {
     out = {
       ...out,
@@ -330,7 +332,10 @@ export class RemoteBackend implements Backend {
   }
 
   /** Messages of a server-streaming call, stat checked; retried (idempotent) only before the first message. */
-  async *#stream<R extends { stat?: Status | undefined }>(open: () => Readable<R>, idempotent: boolean): AsyncGenerator<R> {
+  async *#stream<R extends { stat?: Status | undefined }>(
+    open: () => Readable<R>,
+    idempotent: boolean,
+  ): AsyncGenerator<R> {
     for (let attempt = 0; ; attempt++) {
       const call = open();
       let got = false;
@@ -342,7 +347,13 @@ export class RemoteBackend implements Backend {
         }
         return;
       } catch (e) {
-        if (!got && idempotent && isServiceError(e) && e.code === grpcStatus.UNAVAILABLE && attempt + 1 < this.#retries) {
+        if (
+          !got &&
+          idempotent &&
+          isServiceError(e) &&
+          e.code === grpcStatus.UNAVAILABLE &&
+          attempt + 1 < this.#retries
+        ) {
           await sleep(backoff(attempt));
           continue;
         }
@@ -364,17 +375,25 @@ export class RemoteBackend implements Backend {
   }
 
   async create(req: CreateRequest): Promise<StreamDescriptor> {
-    if (req.allowNonFinite === true) throw new DbError(501, 'allowNonFinite streams cannot be created over the BTrDB wire');
+    if (req.allowNonFinite === true)
+      throw new DbError(501, 'allowNonFinite streams cannot be created over the BTrDB wire');
     const id = parseStreamId(req.id);
-    await this.#unary('Create',
-      { uuid: streamIdToBytes(id), collection: req.collection, tags: entries(req.tags), annotations: entries(req.annotations) },
+    await this.#unary(
+      'Create',
+      {
+        uuid: streamIdToBytes(id),
+        collection: req.collection,
+        tags: entries(req.tags),
+        annotations: entries(req.annotations),
+      },
       false,
     );
     return (await this.streamInfo(id)).descriptor;
   }
 
   async streamInfo(id: StreamId): Promise<{ descriptor: StreamDescriptor; version: Version }> {
-    const r = await this.#unary('StreamInfo',
+    const r = await this.#unary(
+      'StreamInfo',
       { uuid: streamIdToBytes(id), omitVersion: false, omitDescriptor: false },
       true,
     );
@@ -382,16 +401,40 @@ export class RemoteBackend implements Backend {
     return { descriptor: descriptorFromWire(r.descriptor), version: Number(r.versionMajor) as Version };
   }
 
-  async setAnnotations(id: StreamId, expected: number, changes: MetaFilter, removals: readonly string[]): Promise<void> {
-    await this.#unary('SetStreamAnnotations',
-      { uuid: streamIdToBytes(id), expectedPropertyVersion: propertyVersion(expected), changes: entries(changes), removals },
+  async setAnnotations(
+    id: StreamId,
+    expected: number,
+    changes: MetaFilter,
+    removals: readonly string[],
+  ): Promise<void> {
+    await this.#unary(
+      'SetStreamAnnotations',
+      {
+        uuid: streamIdToBytes(id),
+        expectedPropertyVersion: propertyVersion(expected),
+        changes: entries(changes),
+        removals,
+      },
       false,
     );
   }
 
-  async setTags(id: StreamId, expected: number, tags: MetaFilter, collection: string, remove: readonly string[]): Promise<void> {
-    await this.#unary('SetStreamTags',
-      { uuid: streamIdToBytes(id), expectedPropertyVersion: propertyVersion(expected), tags: entries(tags), collection, remove },
+  async setTags(
+    id: StreamId,
+    expected: number,
+    tags: MetaFilter,
+    collection: string,
+    remove: readonly string[],
+  ): Promise<void> {
+    await this.#unary(
+      'SetStreamTags',
+      {
+        uuid: streamIdToBytes(id),
+        expectedPropertyVersion: propertyVersion(expected),
+        tags: entries(tags),
+        collection,
+        remove,
+      },
       false,
     );
   }
@@ -420,7 +463,8 @@ export class RemoteBackend implements Backend {
 
   async metadataUsage(prefix: string): Promise<{ tags: Record<string, number>; annotations: Record<string, number> }> {
     const r = await this.#unary('GetMetadataUsage', { prefix }, true);
-    const map = (kc: readonly { key: string; count: bigint }[]) => Object.fromEntries(kc.map((k) => [k.key, Number(k.count)]));
+    const map = (kc: readonly { key: string; count: bigint }[]) =>
+      Object.fromEntries(kc.map((k) => [k.key, Number(k.count)]));
     return { tags: map(r.tags), annotations: map(r.annotations) };
   }
 
@@ -440,9 +484,13 @@ export class RemoteBackend implements Backend {
     const n = batch.times.length;
     let version = 0;
     for (let i = 0; i === 0 || i < n; i += this.#batch) {
-      const values = { times: batch.times.subarray(i, i + this.#batch), values: batch.values.subarray(i, i + this.#batch) };
+      const values = {
+        times: batch.times.subarray(i, i + this.#batch),
+        values: batch.values.subarray(i, i + this.#batch),
+      };
       const r = this.arrow
-        ? await this.#unary('ArrowInsert',
+        ? await this.#unary(
+            'ArrowInsert',
             { uuid, sync: false, merge_policy, arrowBytes: rawValuesToArrow(values) },
             false,
           )
@@ -457,7 +505,10 @@ export class RemoteBackend implements Backend {
     if (this.arrow) {
       const areq = { ...req, templateBytes: new Uint8Array(0) };
       for await (const m of this.#stream(() => this.#client.ArrowRawValues(areq, this.#md), true)) {
-        yield { value: decodeArrowPoints(m.arrowBytes, 'ArrowRawValuesResponse.arrowBytes'), version: Number(m.versionMajor) as Version };
+        yield {
+          value: decodeArrowPoints(m.arrowBytes, 'ArrowRawValuesResponse.arrowBytes'),
+          version: Number(m.versionMajor) as Version,
+        };
       }
       return;
     }
@@ -466,7 +517,9 @@ export class RemoteBackend implements Backend {
     }
   }
 
-  async #windows(open: () => Readable<{ stat?: Status | undefined; versionMajor: bigint; values: readonly StatPoint[] }>): Promise<Versioned<StatPoint[]>> {
+  async #windows(
+    open: () => Readable<{ stat?: Status | undefined; versionMajor: bigint; values: readonly StatPoint[] }>,
+  ): Promise<Versioned<StatPoint[]>> {
     const out: StatPoint[] = [];
     let version = 0;
     for await (const m of this.#stream(open, true)) {
@@ -476,19 +529,51 @@ export class RemoteBackend implements Backend {
     return { value: out, version: version as Version };
   }
 
-  alignedWindows(id: StreamId, start: bigint, end: bigint, pointWidth: number, version: number): Promise<Versioned<StatPoint[]>> {
-    const req = { uuid: streamIdToBytes(id), start, end, versionMajor: wireVersion(version), pointWidth: width63(pointWidth, 'point width') };
+  alignedWindows(
+    id: StreamId,
+    start: bigint,
+    end: bigint,
+    pointWidth: number,
+    version: number,
+  ): Promise<Versioned<StatPoint[]>> {
+    const req = {
+      uuid: streamIdToBytes(id),
+      start,
+      end,
+      versionMajor: wireVersion(version),
+      pointWidth: width63(pointWidth, 'point width'),
+    };
     return this.#windows(() => this.#client.AlignedWindows(req, this.#md));
   }
 
-  windows(id: StreamId, start: bigint, end: bigint, width: bigint, depth: number, version: number): Promise<Versioned<StatPoint[]>> {
-    const req = { uuid: streamIdToBytes(id), start, end, versionMajor: wireVersion(version), width, depth: width63(depth, 'depth') };
+  windows(
+    id: StreamId,
+    start: bigint,
+    end: bigint,
+    width: bigint,
+    depth: number,
+    version: number,
+  ): Promise<Versioned<StatPoint[]>> {
+    const req = {
+      uuid: streamIdToBytes(id),
+      start,
+      end,
+      versionMajor: wireVersion(version),
+      width,
+      depth: width63(depth, 'depth'),
+    };
     return this.#windows(() => this.#client.Windows(req, this.#md));
   }
 
-  async nearest(id: StreamId, time: bigint, backward: boolean, version: number): Promise<Versioned<{ time: bigint; value: number }> | null> {
+  async nearest(
+    id: StreamId,
+    time: bigint,
+    backward: boolean,
+    version: number,
+  ): Promise<Versioned<{ time: bigint; value: number }> | null> {
     try {
-      const r = await this.#unary('Nearest',
+      const r = await this.#unary(
+        'Nearest',
         { uuid: streamIdToBytes(id), time, versionMajor: wireVersion(version), backward },
         true,
       );
@@ -500,8 +585,18 @@ export class RemoteBackend implements Backend {
     }
   }
 
-  async changes(id: StreamId, fromVersion: number, toVersion: number, resolution: number): Promise<Versioned<{ start: bigint; end: bigint }[]>> {
-    const req = { uuid: streamIdToBytes(id), fromMajor: wireVersion(fromVersion), toMajor: wireVersion(toVersion), resolution: width63(resolution, 'resolution') };
+  async changes(
+    id: StreamId,
+    fromVersion: number,
+    toVersion: number,
+    resolution: number,
+  ): Promise<Versioned<{ start: bigint; end: bigint }[]>> {
+    const req = {
+      uuid: streamIdToBytes(id),
+      fromMajor: wireVersion(fromVersion),
+      toMajor: wireVersion(toVersion),
+      resolution: width63(resolution, 'resolution'),
+    };
     const out: { start: bigint; end: bigint }[] = [];
     let version = 0;
     for await (const m of this.#stream(() => this.#client.Changes(req, this.#md), true)) {
@@ -555,7 +650,10 @@ export class RemoteBackend implements Backend {
 export async function connectRemote(opts: RemoteOptions = {}): Promise<RemoteBackend> {
   const c = resolveCredentials(opts);
   if (c.endpoints === undefined) {
-    throw new DbError(438, 'no endpoint: pass endpoints, set BTRDB_ENDPOINTS, or add a profile to ~/.predictivegrid/credentials.yaml');
+    throw new DbError(
+      438,
+      'no endpoint: pass endpoints, set BTRDB_ENDPOINTS, or add a profile to ~/.predictivegrid/credentials.yaml',
+    );
   }
   return RemoteBackend.connect(c.endpoints, c.apiKey, opts);
 }

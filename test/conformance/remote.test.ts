@@ -23,7 +23,13 @@ before(async () => {
 });
 
 after(async () => {
-  const code = await server?.stop('SIGTERM');
+  const stopping = server?.stop('SIGTERM');
+  const timer = setTimeout(() => {
+    process.stderr.write(`arbor serve has not stopped 60 s after SIGTERM; its stderr:\n${server?.stderr()}\n`);
+    server?.child.kill('SIGKILL');
+  }, 60_000);
+  const code = await stopping;
+  clearTimeout(timer);
   fs.rmSync(dir, { recursive: true, force: true });
   if (code !== 0) throw new Error(`arbor serve exited with ${code} after SIGTERM\n${server?.stderr()}`);
 });

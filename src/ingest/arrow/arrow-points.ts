@@ -56,7 +56,10 @@ function timeScale(type: DataType, name: string): bigint {
 function checkValueType(type: DataType, name: string): void {
   const float = type.typeId === Type.Float && (type as Float).precision !== Precision.HALF;
   if (!float && type.typeId !== Type.Int) {
-    throw new DbError(438, `value column ${JSON.stringify(name)} must be float64, float32 or an integer, not ${String(type)}`);
+    throw new DbError(
+      438,
+      `value column ${JSON.stringify(name)} must be float64, float32 or an integer, not ${String(type)}`,
+    );
   }
 }
 
@@ -121,7 +124,10 @@ function readBatch(
       const v = src[i]!;
       if (typeof v !== 'bigint') values[at + i] = v;
       else if (Number.isSafeInteger(Number(v))) values[at + i] = Number(v);
-      else (inexact ??= new Set()).add(at + i);
+      else {
+        inexact ??= new Set();
+        inexact.add(at + i);
+      }
     }
     at += d.length;
   }

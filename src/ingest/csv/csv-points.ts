@@ -50,7 +50,10 @@ export function resolveColumn(spec: string, header: readonly string[] | null, wi
   }
   if (/^\d+$/.test(spec) && Number(spec) < width) return Number(spec);
   const known = header === null ? `${width} columns` : `columns ${header.map((h) => JSON.stringify(h)).join(', ')}`;
-  throw new DbError(438, `no ${what} column ${JSON.stringify(spec)} (the file has ${known}; give a name or a 0-based index)`);
+  throw new DbError(
+    438,
+    `no ${what} column ${JSON.stringify(spec)} (the file has ${known}; give a name or a 0-based index)`,
+  );
 }
 
 const named = (header: readonly string[] | null, name: string): boolean =>

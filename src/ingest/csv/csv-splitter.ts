@@ -17,7 +17,9 @@ export class CsvSplitter {
 
   constructor(delimiter: string, sink: RecordSink) {
     if (delimiter.length !== 1 || delimiter === '"' || delimiter === '\n' || delimiter === '\r') {
-      throw new RangeError(`the delimiter must be one character other than a quote or line break, got ${JSON.stringify(delimiter)}`);
+      throw new RangeError(
+        `the delimiter must be one character other than a quote or line break, got ${JSON.stringify(delimiter)}`,
+      );
     }
     this.#delimiter = delimiter;
     this.#sink = sink;
@@ -41,13 +43,14 @@ export class CsvSplitter {
     let pos = 0;
     let lf = buf.indexOf('\n');
     let cr = buf.indexOf('\r');
+    let quote = buf.indexOf('"');
     while (pos < n) {
       if (lf !== -1 && lf < pos) lf = buf.indexOf('\n', pos);
       if (cr !== -1 && cr < pos) cr = buf.indexOf('\r', pos);
       const term = lf === -1 ? cr : cr === -1 ? lf : Math.min(lf, cr);
       if (term === -1 && !final) break;
       const stop = term === -1 ? n : term;
-      const quote = buf.indexOf('"', pos);
+      if (quote !== -1 && quote < pos) quote = buf.indexOf('"', pos);
       if (quote !== -1 && quote < stop) {
         const r = this.#quoted(buf, pos, final);
         if (r === null) break; // the quoted record continues in the next chunk

@@ -15,7 +15,7 @@
  */
 import path from 'node:path';
 import { DbError } from '../../core/errors.ts';
-import { DAY, HOUR, MILLISECOND, SECOND } from '../../core/time.ts';
+import { DAY, MILLISECOND } from '../../core/time.ts';
 import { BadRows } from './bad-rows.ts';
 import { CsvSplitter } from './csv-splitter.ts';
 import { PointBuilder } from './point-builder.ts';
@@ -68,6 +68,21 @@ export function nmeaChecksum(body: string): string {
   return x.toString(16).toUpperCase().padStart(2, '0');
 }
 
+/** Why a sentence is malformed (no $, bad checksum, not six fields), or null if it is well formed. */
+export function sentenceProblem(text: string): string | null {
+  if (!text.startsWith('$')) return 'not an NMEA sentence (no leading $)';
+  const star = text.lastIndexOf('*');
+  if (star < 0) return 'no *checksum';
+  const body = text.slice(1, star);
+  const sum = text.slice(star + 1).toUpperCase();
+  const want = nmeaChecksum(body);
+  if (sum !== want) return `checksum ${sum} does not match ${want}`;
+  let commas = 0;
+  for (let i = 0; i < body.length; i++) if (body.charCodeAt(i) === 44) commas++;
+  if (commas !== 5) return `${commas + 1} fields, expected 6 (station, channel, seconds, magnitude, frequency, angle)`;
+  return null;
+}
+
 /** Read and validate a whole log. Throws (438) only when there is no date; bad sentences are in `bad`. */
 export async function readOpenPmuLog(file: string, opts: PmuReadOptions = {}): Promise<PmuLog> {
   const date = opts.date ?? DATE.exec(path.basename(file))?.[0];
@@ -84,49 +99,55 @@ export async function readOpenPmuLog(file: string, opts: PmuReadOptions = {}): P
   let station: string | null = null;
   let channel = '';
   let sentences = 0;
-  let day = 0n;
-  let prevOfDay = -1n;
+  let dayStart = midnight;
+  let prevOfDay = -1;
 
+  const values = [0, 0, 0];
+  // Hot path (once per frame): no closures or bigint arithmetic beyond one conversion per frame.
   const onRecord = (fields: string[], line: number): void => {
     sentences++;
-    const text = fields.join(',').trim();
-    const why = (reason: string): void => bad.add(line, 438, `${reason}: ${JSON.stringify(text.slice(0, 80))}`);
-    if (!text.startsWith('$')) return why('not an NMEA sentence (no leading $)');
-    const star = text.lastIndexOf('*');
-    if (star < 0) return why('no *checksum');
-    const body = text.slice(1, star);
-    const sum = text.slice(star + 1).toUpperCase();
-    if (sum !== nmeaChecksum(body)) return why(`checksum ${sum} does not match ${nmeaChecksum(body)}`);
-    const f = body.split(',');
-    if (f.length !== 6) return why(`${f.length} fields, expected 6 (station, channel, seconds, magnitude, frequency, angle)`);
+    const text = (fields.length === 1 ? fields[0]! : fields.join('\t')).trim();
+    const problem = sentenceProblem(text);
+    if (problem !== null) {
+      bad.add(line, 438, `${problem}: ${JSON.stringify(text.slice(0, 80))}`);
+      return;
+    }
+    const f = text.slice(1, text.lastIndexOf('*')).split(',');
     if (station === null) {
       station = f[0]!;
       channel = f[1]!;
     } else if (f[0] !== station || f[1] !== channel) {
-      return why(`station/channel ${f[0]}/${f[1]} differs from ${station}/${channel} (one per file)`);
+      bad.add(line, 438, `station/channel ${f[0]}/${f[1]} differs from ${station}/${channel} (one per file)`);
+      return;
     }
     const s = SECONDS.exec(f[2]!);
-    if (!s) return bad.add(line, 413, `seconds since midnight ${JSON.stringify(f[2])} is not a decimal number`);
-    const ofDay = BigInt(s[1]!) * SECOND + BigInt((s[2] ?? '').padEnd(9, '0'));
-    if (ofDay > DAY) return bad.add(line, 413, `seconds since midnight ${f[2]} is more than a day`);
-    if (prevOfDay >= 0n && ofDay < prevOfDay - 12n * HOUR) day += DAY; // the log ran past midnight
+    if (!s) {
+      bad.add(line, 413, `seconds since midnight ${JSON.stringify(f[2])} is not a decimal number`);
+      return;
+    }
+    // < 10^5 s with ≤ 9 fraction digits: below 2^53 ns, so exact as a double.
+    const ofDay = Number(s[1]) * 1e9 + Number((s[2] ?? '').padEnd(9, '0'));
+    if (ofDay > 86_400e9) {
+      bad.add(line, 413, `seconds since midnight ${f[2]} is more than a day`);
+      return;
+    }
+    if (prevOfDay >= 0 && ofDay < prevOfDay - 43_200e9) dayStart += DAY; // the log ran past midnight
     prevOfDay = ofDay;
-    const values = [f[3]!, f[4]!, f[5]!].map((v) => parseValueCell(v.trim(), false));
     let ok = true;
-    values.forEach((v, k) => {
-      if (!v.ok) {
+    for (let k = 0; k < 3; k++) {
+      const v = parseValueCell(f[3 + k]!.trim(), false);
+      if (v.ok) values[k] = v.value;
+      else {
         bad.add(line, 425, `${PMU_QUANTITIES[k]!.name}: ${v.reason}`);
         ok = false;
       }
-    });
+    }
     if (!ok || !bad.empty) return;
-    const i = out.pushTime(midnight + day + ofDay);
-    values.forEach((v, k) => {
-      if (v.ok) out.setValue(k, i, v.value);
-    });
+    const i = out.pushTime(dayStart + BigInt(ofDay));
+    for (let k = 0; k < 3; k++) out.setValue(k, i, values[k]!);
   };
 
-  const splitter = new CsvSplitter(',', onRecord);
+  const splitter = new CsvSplitter('\t', onRecord); // a tab never occurs: one field per sentence
   let bytes = 0;
   for await (const [text, read] of textChunks(file, 'latin1')) {
     splitter.push(text);

@@ -47,7 +47,9 @@ export function parseTimeCell(text: string, format: TimeFormat): TimeParse {
     ns = sign === '-' ? -magnitude : magnitude;
   }
   if (ns < MIN_TIME || ns >= MAX_INSERT_TIME) {
-    return fail(`time ${JSON.stringify(text)} = ${ns} ns is outside the storable range [${MIN_TIME}, ${MAX_INSERT_TIME})`);
+    return fail(
+      `time ${JSON.stringify(text)} = ${ns} ns is outside the storable range [${MIN_TIME}, ${MAX_INSERT_TIME})`,
+    );
   }
   return { ok: true, ns };
 }

@@ -16,7 +16,9 @@ const NON_FINITE: Readonly<Record<string, number>> = {
   '-infinity': Number.NEGATIVE_INFINITY,
 };
 
-export type ValueParse = { readonly ok: true; readonly value: number } | { readonly ok: false; readonly reason: string };
+export type ValueParse =
+  | { readonly ok: true; readonly value: number }
+  | { readonly ok: false; readonly reason: string };
 
 /**
  * Parse `text` (already trimmed). The result is the float64 nearest to the decimal (JavaScript's

@@ -30,7 +30,10 @@ const auth = (key = KEY) => {
   return md;
 };
 
-function unary<R>(call: (md: Metadata, cb: (e: ServiceError | null, r?: R) => void) => unknown, md = auth()): Promise<R> {
+function unary<R>(
+  call: (md: Metadata, cb: (e: ServiceError | null, r?: R) => void) => unknown,
+  md = auth(),
+): Promise<R> {
   return new Promise((resolve, reject) => call(md, (e, r) => (e ? reject(e) : resolve(r!))));
 }
 
@@ -61,7 +64,11 @@ function counting(inner: Database): Backend {
 async function newStream(): Promise<Uint8Array> {
   const uuid = streamIdToBytes(randomUUID() as StreamId);
   const r = await unary<{ stat?: { code: number } | undefined }>((md, cb) =>
-    client.Create({ uuid, collection: `grpc/${randomUUID()}`, tags: [{ key: 'name', val: { value: 'x' } }], annotations: [] }, md, cb),
+    client.Create(
+      { uuid, collection: `grpc/${randomUUID()}`, tags: [{ key: 'name', val: { value: 'x' } }], annotations: [] },
+      md,
+      cb,
+    ),
   );
   assert.equal(r.stat, undefined);
   return uuid;
@@ -90,12 +97,18 @@ after(async () => {
 describe('grpc: authentication', () => {
   test('a wrong or missing key fails unary, streaming and bidi calls with UNAUTHENTICATED "invalid api key"', async () => {
     for (const md of [auth('wrong'), new Metadata()]) {
-      await assert.rejects(unary((m, cb) => client.Info({}, m, cb), md), (e: ServiceError) => {
-        assert.equal(e.code, status.UNAUTHENTICATED);
-        assert.equal(e.details, 'invalid api key');
-        return true;
-      });
-      await assert.rejects(all(client.ListCollections({ prefix: '' }, md)), (e: ServiceError) => e.code === status.UNAUTHENTICATED && e.details === 'invalid api key');
+      await assert.rejects(
+        unary((m, cb) => client.Info({}, m, cb), md),
+        (e: ServiceError) => {
+          assert.equal(e.code, status.UNAUTHENTICATED);
+          assert.equal(e.details, 'invalid api key');
+          return true;
+        },
+      );
+      await assert.rejects(
+        all(client.ListCollections({ prefix: '' }, md)),
+        (e: ServiceError) => e.code === status.UNAUTHENTICATED && e.details === 'invalid api key',
+      );
       const sub = client.Subscribe(md);
       sub.end();
       await assert.rejects(all(sub), (e: ServiceError) => e.code === status.UNAUTHENTICATED);
@@ -123,15 +136,27 @@ describe('grpc: bad input', () => {
     assert.equal(await stat(unary((md, cb) => client.Insert(insertReq(uuid, nan), md, cb))), 425);
     // reversed range (read and delete)
     const rev = await all(client.RawValues({ uuid, start: 10n, end: 1n, versionMajor: 0n }, auth()));
-    assert.deepEqual(rev.map((m) => m.stat?.code), [413]);
+    assert.deepEqual(
+      rev.map((m) => m.stat?.code),
+      [413],
+    );
     assert.equal(await stat(unary((md, cb) => client.Delete({ uuid, start: 10n, end: 1n }, md, cb))), 413);
     // pw 64
-    const aw = await all(client.AlignedWindows({ uuid, start: 0n, end: 10n, versionMajor: 0n, pointWidth: 64 }, auth()));
-    assert.deepEqual(aw.map((m) => m.stat?.code), [415]);
+    const aw = await all(
+      client.AlignedWindows({ uuid, start: 0n, end: 10n, versionMajor: 0n, pointWidth: 64 }, auth()),
+    );
+    assert.deepEqual(
+      aw.map((m) => m.stat?.code),
+      [415],
+    );
     // 10 MB of annotations in many keys: 438 in-band
     const changes = Array.from({ length: 40_000 }, (_, i) => ({ key: `k${i}`, val: { value: 'v'.repeat(250) } }));
     assert.equal(
-      await stat(unary((md, cb) => client.SetStreamAnnotations({ uuid, expectedPropertyVersion: 1n, changes, removals: [] }, md, cb))),
+      await stat(
+        unary((md, cb) =>
+          client.SetStreamAnnotations({ uuid, expectedPropertyVersion: 1n, changes, removals: [] }, md, cb),
+        ),
+      ),
       438,
     );
     assert.deepEqual(await readTimes(uuid), [1n, 2n, 3n]);
@@ -143,7 +168,9 @@ describe('grpc: bad input', () => {
 
   test('undecodable bytes, a 10 MB tag and an unknown RPC fail at the transport and change nothing', async () => {
     const uuid = await newStream();
-    await unary((md, cb) => client.Insert(insertReq(uuid, { times: BigInt64Array.of(7n), values: Float64Array.of(7) }), md, cb));
+    await unary((md, cb) =>
+      client.Insert(insertReq(uuid, { times: BigInt64Array.of(7n), values: Float64Array.of(7) }), md, cb),
+    );
     const raw = new Client(server.address, credentials.createInsecure());
     const send = (rpc: string, bytes: Buffer) =>
       new Promise<ServiceError>((resolve, reject) => {
@@ -161,10 +188,17 @@ describe('grpc: bad input', () => {
       assert.equal(garbage.code, status.INTERNAL);
       assert.match(garbage.details, /deserializ/i);
       // A truncated copy of a real Insert (the points are cut mid-entry).
-      const real = encodeInsertParams(insertReq(uuid, { times: BigInt64Array.of(8n, 9n), values: Float64Array.of(8, 9) }));
+      const real = encodeInsertParams(
+        insertReq(uuid, { times: BigInt64Array.of(8n, 9n), values: Float64Array.of(8, 9) }),
+      );
       const cut = await send('Insert', Buffer.from(real.subarray(0, real.length - 5)));
       assert.equal(cut.code, status.INTERNAL);
-      const hugeTag = Buffer.concat([Buffer.from([0x0a, 16]), Buffer.from(uuid), Buffer.from([0x12, 1, 0x61]), tagField('x'.repeat(10 << 20))]);
+      const hugeTag = Buffer.concat([
+        Buffer.from([0x0a, 16]),
+        Buffer.from(uuid),
+        Buffer.from([0x12, 1, 0x61]),
+        tagField('x'.repeat(10 << 20)),
+      ]);
       const huge = await send('Create', hugeTag);
       assert.equal(huge.code, status.INTERNAL);
       const unknown = await send('NoSuchRpc', Buffer.alloc(0));
@@ -191,7 +225,13 @@ describe('grpc: bad input', () => {
 function tagField(value: string): Buffer {
   const v = Buffer.from(value);
   const opt = Buffer.concat([Buffer.from([0x0a]), varint(v.length), v]);
-  const kov = Buffer.concat([Buffer.from([0x0a, 4]), Buffer.from('name'), Buffer.from([0x12]), varint(opt.length), opt]);
+  const kov = Buffer.concat([
+    Buffer.from([0x0a, 4]),
+    Buffer.from('name'),
+    Buffer.from([0x12]),
+    varint(opt.length),
+    opt,
+  ]);
   return Buffer.concat([Buffer.from([0x1a]), varint(kov.length), kov]);
 }
 
@@ -213,7 +253,9 @@ describe('grpc: streaming', () => {
     await unary((md, cb) => client.Insert(insertReq(uuid, { times, values: new Float64Array(n) }), md, cb));
     await unary((md, cb) => client.Flush({ uuid }, md, cb));
     // A client with HTTP/2's default 64 KiB window, reading one message and then pausing.
-    const slow = createBTrDBClient(server.address, credentials.createInsecure(), { 'grpc-node.flow_control_window': 65_535 });
+    const slow = createBTrDBClient(server.address, credentials.createInsecure(), {
+      'grpc-node.flow_control_window': 65_535,
+    });
     try {
       pulled.points = 0;
       const call = slow.RawValues({ uuid, start: 0n, end: BigInt(n), versionMajor: 0n }, auth());
@@ -244,10 +286,14 @@ describe('grpc: streaming', () => {
 
   test('every streaming RPC sends at least one message, also for an empty answer', async () => {
     const uuid = await newStream();
-    const msgs = await all(client.Windows({ uuid, start: 0n, end: 100n, versionMajor: 0n, width: 1000n, depth: 0 }, auth()));
+    const msgs = await all(
+      client.Windows({ uuid, start: 0n, end: 100n, versionMajor: 0n, width: 1000n, depth: 0 }, auth()),
+    );
     assert.equal(msgs.length, 1);
     assert.equal(msgs[0]!.stat, undefined);
-    const arrow = await all(client.ArrowAlignedWindows({ uuid, start: 0n, end: 100n, versionMajor: 0n, pointWidth: 3 }, auth()));
+    const arrow = await all(
+      client.ArrowAlignedWindows({ uuid, start: 0n, end: 100n, versionMajor: 0n, pointWidth: 3 }, auth()),
+    );
     assert.equal(arrow.length, 1);
     assert.ok(arrow[0]!.arrowBytes.length > 0);
   });
@@ -258,17 +304,38 @@ describe('grpc: TLS and shutdown', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'arbor-tls-'));
     try {
       try {
-        execFileSync('openssl', [
-          'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=localhost',
-          '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1',
-          '-keyout', path.join(dir, 'key.pem'), '-out', path.join(dir, 'cert.pem'),
-        ], { stdio: 'ignore' });
+        execFileSync(
+          'openssl',
+          [
+            'req',
+            '-x509',
+            '-newkey',
+            'rsa:2048',
+            '-nodes',
+            '-days',
+            '1',
+            '-subj',
+            '/CN=localhost',
+            '-addext',
+            'subjectAltName=DNS:localhost,IP:127.0.0.1',
+            '-keyout',
+            path.join(dir, 'key.pem'),
+            '-out',
+            path.join(dir, 'cert.pem'),
+          ],
+          { stdio: 'ignore' },
+        );
       } catch {
         t.skip('openssl is not available to make a test certificate');
         return;
       }
       const cert = fs.readFileSync(path.join(dir, 'cert.pem'));
-      const tls = await startGrpcServer({ backend: db, address: '127.0.0.1:0', apiKeys: [KEY], tls: { cert, key: fs.readFileSync(path.join(dir, 'key.pem')) } });
+      const tls = await startGrpcServer({
+        backend: db,
+        address: '127.0.0.1:0',
+        apiKeys: [KEY],
+        tls: { cert, key: fs.readFileSync(path.join(dir, 'key.pem')) },
+      });
       const c = createBTrDBClient(`localhost:${tls.port}`, credentials.createSsl(cert));
       try {
         const info = await unary<{ minorVersion: number }>((md, cb) => c.Info({}, md, cb));
@@ -303,7 +370,9 @@ describe('grpc: TLS and shutdown', () => {
     sub.write({ op: 0, uuid: [uuid] });
     const subEnded = all(sub);
     const pending = new Promise<{ stat?: unknown }>((resolve, reject) =>
-      c.Insert(insertReq(uuid, { times: BigInt64Array.of(1n), values: Float64Array.of(1) }), new Metadata(), (e, r) => (e ? reject(e) : resolve(r!))),
+      c.Insert(insertReq(uuid, { times: BigInt64Array.of(1n), values: Float64Array.of(1) }), new Metadata(), (e, r) =>
+        e ? reject(e) : resolve(r!),
+      ),
     );
     while (own.activeCalls < 2) await new Promise((r) => setTimeout(r, 5));
     const clean = await own.close(5000);
@@ -311,7 +380,9 @@ describe('grpc: TLS and shutdown', () => {
     assert.equal((await pending).stat, undefined);
     await subEnded;
     await assert.rejects(
-      new Promise((resolve, reject) => c.Info({}, new Metadata(), { deadline: Date.now() + 500 }, (e, r) => (e ? reject(e) : resolve(r)))),
+      new Promise((resolve, reject) =>
+        c.Info({}, new Metadata(), { deadline: Date.now() + 500 }, (e, r) => (e ? reject(e) : resolve(r))),
+      ),
     );
     c.close();
     assert.deepEqual(await readTimes(uuid), [1n]);

@@ -11,8 +11,8 @@ import type { Backend } from '../../db/backend.ts';
 import {
   createBTrDBServiceDefinition,
   RECOMMENDED_SERVER_OPTIONS,
-  raiseServerFlowControlWindow,
   type RpcName,
+  raiseServerFlowControlWindow,
 } from '../../wire/index.ts';
 import { ApiKeyAuth } from '../service/auth.ts';
 import type { ServiceOptions } from '../service/context.ts';
@@ -66,7 +66,8 @@ export async function startGrpcServer(opts: GrpcServerOptions): Promise<GrpcServ
   raiseServerFlowControlWindow(server);
   const definition = createBTrDBServiceDefinition({
     maxInsertPoints: opts.maxInsertPoints ?? MAX_INSERT_POINTS,
-    onDecodeError: (rpc: RpcName, e: unknown) => log(`${rpc}: undecodable request: ${e instanceof Error ? e.message : String(e)}`),
+    onDecodeError: (rpc: RpcName, e: unknown) =>
+      log(`${rpc}: undecodable request: ${e instanceof Error ? e.message : String(e)}`),
   });
   const onInternal = (rpc: string, e: unknown) =>
     log(`${rpc}: internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);

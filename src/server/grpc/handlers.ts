@@ -13,7 +13,7 @@ import {
   type Metadata,
   status,
 } from '@grpc/grpc-js';
-import { type BTrDBHandlers, BTRDB_RPCS, type RpcName } from '../../wire/index.ts';
+import { BTRDB_RPCS, type BTrDBHandlers, type RpcName } from '../../wire/index.ts';
 import type { ApiKeyAuth } from '../service/auth.ts';
 import { INVALID_API_KEY } from '../service/auth.ts';
 import type { AuthResult, RequestContext } from '../service/context.ts';

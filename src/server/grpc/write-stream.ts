@@ -31,7 +31,11 @@ async function drained<R>(call: WritableCall<R>, signal: AbortSignal): Promise<b
  * Send every message of `source`; resolves when the source is exhausted (the caller then ends
  * the call) or when the call went away (`signal` aborted). Returns how many messages were written.
  */
-export async function writeAll<R>(call: WritableCall<R>, source: AsyncIterable<R>, signal: AbortSignal): Promise<number> {
+export async function writeAll<R>(
+  call: WritableCall<R>,
+  source: AsyncIterable<R>,
+  signal: AbortSignal,
+): Promise<number> {
   let n = 0;
   for await (const msg of source) {
     if (signal.aborted || call.cancelled) break;

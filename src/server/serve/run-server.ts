@@ -95,7 +95,9 @@ export async function runServer(cfg: ServeConfig, io: ServeIO): Promise<RunningS
   if (cfg.apiKeys.length === 0) for (const line of openServerWarning(grpc.address)) io.err(line);
   const port = portOf(grpc.address);
   if (tls === undefined && port === '4411') {
-    io.err('arbor serve: note: btrdb-python uses TLS on port 4411; this server is plaintext (give --tls-cert/--tls-key)');
+    io.err(
+      'arbor serve: note: btrdb-python uses TLS on port 4411; this server is plaintext (give --tls-cert/--tls-key)',
+    );
   }
   if (tls !== undefined && port !== '4411') {
     io.err(`arbor serve: note: btrdb-python uses TLS only on port 4411; it will talk plaintext to port ${port}`);

@@ -17,13 +17,22 @@ test('defaults apply when neither flags nor environment say anything', () => {
 });
 
 test('flags win over the environment, which wins over defaults', () => {
-  const env = { ARBOR_DATA: '/env', ARBOR_GRPC: '0.0.0.0:1', ARBOR_API_KEYS: 'e1, e2', ARBOR_ENABLE_FAULT_INJECT: 'yes' };
+  const env = {
+    ARBOR_DATA: '/env',
+    ARBOR_GRPC: '0.0.0.0:1',
+    ARBOR_API_KEYS: 'e1, e2',
+    ARBOR_ENABLE_FAULT_INJECT: 'yes',
+  };
   const fromEnv = parseServeConfig([], env, noFile);
   assert.equal(fromEnv.data, '/env');
   assert.equal(fromEnv.grpc, '0.0.0.0:1');
   assert.deepEqual(fromEnv.apiKeys, ['e1', 'e2']);
   assert.equal(fromEnv.enableFaultInject, true);
-  const fromFlags = parseServeConfig(['--data', '/flag', '--grpc', '127.0.0.1:0', '--api-key', 'f1', '--api-key', 'f2'], env, noFile);
+  const fromFlags = parseServeConfig(
+    ['--data', '/flag', '--grpc', '127.0.0.1:0', '--api-key', 'f1', '--api-key', 'f2'],
+    env,
+    noFile,
+  );
   assert.equal(fromFlags.data, '/flag');
   assert.equal(fromFlags.grpc, '127.0.0.1:0');
   assert.deepEqual(fromFlags.apiKeys, ['f1', 'f2']);

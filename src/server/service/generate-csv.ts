@@ -6,12 +6,13 @@
  * Streams are merged on equal times; a stream without a point (window) at a row's time has blank
  * cells. Every stream is read at one resolved version, reported in the header when asked.
  */
+
+import { outerJoin } from '../../client/join.ts';
 import { DbError } from '../../core/errors.ts';
 import type { StatPoint } from '../../core/stat.ts';
 import { formatIso } from '../../core/time.ts';
 import type { StreamId } from '../../core/types.ts';
 import type { Backend } from '../../db/backend.ts';
-import { outerJoin } from '../../client/join.ts';
 import { type GenerateCSVParams, type GenerateCSVResponse, QueryType } from '../../wire/index.ts';
 import { MAX_METADATA_ENTRIES, requestedVersion, streamIdOf } from './convert.ts';
 import { joinSources } from './multi-join.ts';
@@ -53,7 +54,11 @@ function header(req: GenerateCSVParams, targets: readonly Target[], raw: boolean
   return cols;
 }
 
-export async function* generateCSV(backend: Backend, req: GenerateCSVParams, size: number): AsyncGenerator<GenerateCSVResponse> {
+export async function* generateCSV(
+  backend: Backend,
+  req: GenerateCSVParams,
+  size: number,
+): AsyncGenerator<GenerateCSVResponse> {
   const kind = req.queryType;
   if (kind !== QueryType.RAW_QUERY && kind !== QueryType.WINDOWS_QUERY && kind !== QueryType.ALIGNED_WINDOWS_QUERY) {
     throw new DbError(438, `unknown GenerateCSV query type ${kind}`);

@@ -3,6 +3,8 @@
  * §4.12). Lists are streamed in messages of at most 1000 entries (descriptors, collections, SQL
  * rows), as BTrDB v4 did.
  */
+
+import { DbError } from '../../core/errors.ts';
 import type { Backend } from '../../db/backend.ts';
 import type {
   ListCollectionsParams,
@@ -15,7 +17,6 @@ import type {
   SQLQueryResponse,
 } from '../../wire/index.ts';
 import { descriptorToWire, MAX_METADATA_ENTRIES, metaFilterOf, slices } from './convert.ts';
-import { DbError } from '../../core/errors.ts';
 
 /** Entries per message of list answers. */
 export const LIST_BATCH = 1000;
@@ -26,7 +27,10 @@ export const EMPTY_USAGE: MetadataUsageResponse = { tags: [], annotations: [] };
 export const EMPTY_SQL: SQLQueryResponse = { SQLQueryRow: [] };
 
 /** Streams by collection (exact, or prefix with '' = all) and ANDed tag/annotation filters. */
-export async function* lookupStreams(backend: Backend, req: LookupStreamsParams): AsyncGenerator<LookupStreamsResponse> {
+export async function* lookupStreams(
+  backend: Backend,
+  req: LookupStreamsParams,
+): AsyncGenerator<LookupStreamsResponse> {
   const found = await backend.lookupStreams({
     collection: req.collection,
     isPrefix: req.isCollectionPrefix,

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { outerJoin, snapJoin, gatherFloat } from '../../client/join.ts';
+import { gatherFloat, outerJoin, snapJoin } from '../../client/join.ts';
 import type { PointBatch } from '../../core/types.ts';
 import { joinSources, snapPoints } from './multi-join.ts';
 
@@ -16,7 +16,9 @@ function rng(seed: number): () => number {
 }
 
 function randomStream(r: () => number, n: number): PointBatch {
-  const times = Array.from({ length: n }, () => BigInt(Math.floor(r() * 200) - 20)).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  const times = Array.from({ length: n }, () => BigInt(Math.floor(r() * 200) - 20)).sort((a, b) =>
+    a < b ? -1 : a > b ? 1 : 0,
+  );
   return { times: BigInt64Array.from(times), values: Float64Array.from(times, () => Math.round(r() * 1000)) };
 }
 
@@ -49,9 +51,16 @@ test('the streaming exact join equals the user API outerJoin on random streams a
     const k = 1 + Math.floor(r() * 4);
     const streams = Array.from({ length: k }, () => randomStream(r, Math.floor(r() * 40)));
     const expect = outerJoin(streams.map((s) => s.times));
-    const got = await collect(joinSources(streams.map((s) => batches(s, r)), 1 + Math.floor(r() * 10)));
+    const got = await collect(
+      joinSources(
+        streams.map((s) => batches(s, r)),
+        1 + Math.floor(r() * 10),
+      ),
+    );
     assert.deepEqual(got.times, [...expect.times], `seed ${seed}`);
-    streams.forEach((s, i) => assert.deepEqual(got.cols[i] ?? [], [...gatherFloat(s.values, expect.index[i]!)], `seed ${seed}`));
+    streams.forEach((s, i) => {
+      assert.deepEqual(got.cols[i] ?? [], [...gatherFloat(s.values, expect.index[i]!)], `seed ${seed}`);
+    });
   }
 });
 
@@ -62,10 +71,22 @@ test('the streaming snapped join equals the user API snapJoin (nearest wins, lat
     const streams = Array.from({ length: k }, () => randomStream(r, Math.floor(r() * 40)));
     const period = BigInt(1 + Math.floor(r() * 12));
     const [start, end] = [0n, 150n];
-    const expect = snapJoin(streams.map((s) => s.times), start, end, period);
-    const got = await collect(joinSources(streams.map((s) => snapPoints(batches(s, r), start, end, period)), 5));
+    const expect = snapJoin(
+      streams.map((s) => s.times),
+      start,
+      end,
+      period,
+    );
+    const got = await collect(
+      joinSources(
+        streams.map((s) => snapPoints(batches(s, r), start, end, period)),
+        5,
+      ),
+    );
     assert.deepEqual(got.times, [...expect.times], `seed ${seed}`);
-    streams.forEach((s, i) => assert.deepEqual(got.cols[i] ?? [], [...gatherFloat(s.values, expect.index[i]!)], `seed ${seed}`));
+    streams.forEach((s, i) => {
+      assert.deepEqual(got.cols[i] ?? [], [...gatherFloat(s.values, expect.index[i]!)], `seed ${seed}`);
+    });
   }
 });
 

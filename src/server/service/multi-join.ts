@@ -10,8 +10,9 @@
  *   outside [start, end) are dropped, and of several points on one grid time the nearest wins,
  *   the later one on a tie.
  */
-import type { PointBatch } from '../../core/types.ts';
+
 import { gatherFloat, outerJoin, snapTime } from '../../client/join.ts';
+import type { PointBatch } from '../../core/types.ts';
 
 /** A piece of a join: row times and one value column per source (NaN where a source has no point). */
 export interface JoinedRows {
@@ -111,7 +112,9 @@ function concatRows(parts: readonly JoinedRows[]): JoinedRows {
   let o = 0;
   for (const p of parts) {
     times.set(p.times, o);
-    p.columns.forEach((c, i) => columns[i]!.set(c, o));
+    p.columns.forEach((c, i) => {
+      columns[i]!.set(c, o);
+    });
     o += p.times.length;
   }
   return { times, columns };
@@ -122,14 +125,20 @@ function concatRows(parts: readonly JoinedRows[]): JoinedRows {
  * one shorter) in time order. Sources are pulled only as far as the join needs them and are
  * closed when the consumer stops early.
  */
-export async function* joinSources(sources: readonly AsyncIterable<PointBatch>[], rows: number): AsyncGenerator<JoinedRows> {
+export async function* joinSources(
+  sources: readonly AsyncIterable<PointBatch>[],
+  rows: number,
+): AsyncGenerator<JoinedRows> {
   let pending: JoinedRows[] = [];
   let pendingRows = 0;
   for await (const piece of joinPieces(sources)) {
     let at = 0;
     while (at < piece.times.length) {
       const take = Math.min(rows - pendingRows, piece.times.length - at);
-      pending.push({ times: piece.times.subarray(at, at + take), columns: piece.columns.map((c) => c.subarray(at, at + take)) });
+      pending.push({
+        times: piece.times.subarray(at, at + take),
+        columns: piece.columns.map((c) => c.subarray(at, at + take)),
+      });
       pendingRows += take;
       at += take;
       if (pendingRows === rows) {
@@ -172,7 +181,8 @@ async function* joinPieces(sources: readonly AsyncIterable<PointBatch>[]): Async
       if (horizon === null) return;
       // A source whose remaining points all lie at the horizon must read on before that time can
       // be joined (it may hold more points there); the others wait, so no buffer grows unbounded.
-      for (const c of cursors) if (!c.done && c.times.length > 0 && c.times[c.times.length - 1]! <= horizon) await pull(c);
+      for (const c of cursors)
+        if (!c.done && c.times.length > 0 && c.times[c.times.length - 1]! <= horizon) await pull(c);
     }
   } finally {
     await Promise.all(cursors.map((c) => (c.done ? undefined : c.it.return?.())));

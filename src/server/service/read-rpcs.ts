@@ -33,7 +33,11 @@ export const RANGES_PER_MESSAGE = 1000;
 
 const NO_POINTS: PointBatch = { times: new BigInt64Array(0), values: new Float64Array(0) };
 export const EMPTY_RAW: RawValuesResponse = { versionMajor: 0n, versionMinor: 0n, values: NO_POINTS };
-export const EMPTY_ARROW: ArrowVersionedResponse = { versionMajor: 0n, versionMinor: 0n, arrowBytes: new Uint8Array(0) };
+export const EMPTY_ARROW: ArrowVersionedResponse = {
+  versionMajor: 0n,
+  versionMinor: 0n,
+  arrowBytes: new Uint8Array(0),
+};
 export const EMPTY_WINDOWS: WindowsResponse = { versionMajor: 0n, versionMinor: 0n, values: [] };
 export const EMPTY_NEAREST: NearestResponse = { versionMajor: 0n, versionMinor: 0n };
 export const EMPTY_CHANGES: ChangesResponse = { versionMajor: 0n, versionMinor: 0n, ranges: [] };
@@ -65,7 +69,11 @@ export async function* rawBatches(
   if (!any) yield { batch: NO_POINTS, version: read };
 }
 
-export async function* rawValues(backend: Backend, req: RawValuesParams, size: number): AsyncGenerator<RawValuesResponse> {
+export async function* rawValues(
+  backend: Backend,
+  req: RawValuesParams,
+  size: number,
+): AsyncGenerator<RawValuesResponse> {
   const id = streamIdOf(req.uuid);
   const v = requestedVersion(req.versionMajor);
   for await (const { batch, version } of rawBatches(backend, id, req.start, req.end, v, size)) {
@@ -87,7 +95,10 @@ export async function* arrowRawValues(
   }
 }
 
-async function alignedStats(backend: Backend, req: AlignedWindowsParams): Promise<{ stats: StatPoint[]; version: bigint }> {
+async function alignedStats(
+  backend: Backend,
+  req: AlignedWindowsParams,
+): Promise<{ stats: StatPoint[]; version: bigint }> {
   const r = await backend.alignedWindows(
     streamIdOf(req.uuid),
     req.start,
@@ -172,5 +183,6 @@ export async function* changes(backend: Backend, req: ChangesParams): AsyncGener
   const from = req.fromMajor > BigInt(Number.MAX_SAFE_INTEGER) ? Number.MAX_SAFE_INTEGER : Number(req.fromMajor);
   const r = await backend.changes(id, from, requestedVersion(req.toMajor, 'toMajor'), req.resolution);
   const version = BigInt(r.version);
-  for (const part of slices(r.value, RANGES_PER_MESSAGE)) yield { versionMajor: version, versionMinor: 0n, ranges: part };
+  for (const part of slices(r.value, RANGES_PER_MESSAGE))
+    yield { versionMajor: version, versionMinor: 0n, ranges: part };
 }

@@ -19,7 +19,10 @@ test('rechunk cuts any batching into batches of exactly the size, the last short
     assert.deepEqual([...b.values], [...b.times].map(Number));
   }
   assert.deepEqual(out, [4, 4, 4, 4, 4, 1]);
-  assert.deepEqual(all, Array.from({ length: 21 }, (_, i) => BigInt(i)));
+  assert.deepEqual(
+    all,
+    Array.from({ length: 21 }, (_, i) => BigInt(i)),
+  );
 });
 
 test('rechunk of no points yields nothing', async () => {

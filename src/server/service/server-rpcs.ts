@@ -33,7 +33,8 @@ export async function faultInject(req: FaultInjectParams, opts: ServiceOptions):
     case 2n: {
       const text = Buffer.from(req.params).toString('utf8').trim();
       const delay = text === '' ? 1000 : Number(text);
-      if (!Number.isSafeInteger(delay) || delay < 0) throw new DbError(438, `FaultInject 2: bad delay ${JSON.stringify(text)} (ms)`);
+      if (!Number.isSafeInteger(delay) || delay < 0)
+        throw new DbError(438, `FaultInject 2: bad delay ${JSON.stringify(text)} (ms)`);
       setImmediate(() => opts.onFault?.('panic', delay));
       return { rv };
     }

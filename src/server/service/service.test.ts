@@ -98,7 +98,9 @@ describe('service: server RPCs', () => {
   test('an unauthenticated context is refused in-band', async () => {
     const r = await svc.Info({}, { auth: { ok: false, keyIndex: null }, signal: new AbortController().signal });
     assert.equal(r.stat?.code, 402);
-    const s = await all(svc.ListCollections({ prefix: '' }, { auth: { ok: false, keyIndex: null }, signal: ctx.signal }));
+    const s = await all(
+      svc.ListCollections({ prefix: '' }, { auth: { ok: false, keyIndex: null }, signal: ctx.signal }),
+    );
     assert.equal(s.length, 1);
     assert.equal(s[0]!.stat?.code, 402);
   });
@@ -130,22 +132,36 @@ describe('service: stream metadata', () => {
     const { uuid } = await newStream();
     assert.equal((await svc.StreamInfo({ uuid, omitVersion: true, omitDescriptor: true }, ctx)).stat?.code, 421);
     const unknown = streamIdToBytes(randomUUID() as StreamId);
-    assert.equal((await svc.StreamInfo({ uuid: unknown, omitVersion: false, omitDescriptor: false }, ctx)).stat?.code, 404);
-    const short = (await svc.StreamInfo({ uuid: uuid.subarray(1), omitVersion: false, omitDescriptor: false }, ctx)).stat;
+    assert.equal(
+      (await svc.StreamInfo({ uuid: unknown, omitVersion: false, omitDescriptor: false }, ctx)).stat?.code,
+      404,
+    );
+    const short = (await svc.StreamInfo({ uuid: uuid.subarray(1), omitVersion: false, omitDescriptor: false }, ctx))
+      .stat;
     assert.equal(short?.code, 438);
     assert.match(short!.msg, /16 bytes/);
   });
 
   test('Create answers 417 for a live uuid, 407 for a bad collection, 408 for a bad tag key, 429 after obliterate', async () => {
     const { uuid, collection } = await newStream();
-    const again = await svc.Create({ uuid, collection: `${collection}x`, tags: [kv('name', 'z')], annotations: [] }, ctx);
+    const again = await svc.Create(
+      { uuid, collection: `${collection}x`, tags: [kv('name', 'z')], annotations: [] },
+      ctx,
+    );
     assert.equal(again.stat?.code, 417);
     const fresh = streamIdToBytes(randomUUID() as StreamId);
     assert.equal((await svc.Create({ uuid: fresh, collection: '', tags: [], annotations: [] }, ctx)).stat?.code, 407);
-    assert.equal((await svc.Create({ uuid: fresh, collection: 'a', tags: [kv('colour', 'red')], annotations: [] }, ctx)).stat?.code, 408);
+    assert.equal(
+      (await svc.Create({ uuid: fresh, collection: 'a', tags: [kv('colour', 'red')], annotations: [] }, ctx)).stat
+        ?.code,
+      408,
+    );
     assert.equal((await svc.Obliterate({ uuid }, ctx)).stat, undefined);
     assert.equal((await svc.StreamInfo({ uuid, omitVersion: false, omitDescriptor: false }, ctx)).stat?.code, 404);
-    assert.equal((await svc.Create({ uuid, collection, tags: [kv('name', 'r')], annotations: [] }, ctx)).stat?.code, 429);
+    assert.equal(
+      (await svc.Create({ uuid, collection, tags: [kv('name', 'r')], annotations: [] }, ctx)).stat?.code,
+      429,
+    );
   });
 
   test('SetStreamAnnotations upserts with val, removes without, checks the property version (423)', async () => {
@@ -153,7 +169,12 @@ describe('service: stream metadata', () => {
     const stale = await svc.SetStreamAnnotations({ uuid, expectedPropertyVersion: 7n, changes: [], removals: [] }, ctx);
     assert.equal(stale.stat?.code, 423);
     const r = await svc.SetStreamAnnotations(
-      { uuid, expectedPropertyVersion: 1n, changes: [kv('a', '10'), kv('b'), kv('d', '4')], removals: ['c', 'missing'] },
+      {
+        uuid,
+        expectedPropertyVersion: 1n,
+        changes: [kv('a', '10'), kv('b'), kv('d', '4')],
+        removals: ['c', 'missing'],
+      },
       ctx,
     );
     assert.equal(r.stat, undefined, r.stat?.msg);
@@ -164,12 +185,24 @@ describe('service: stream metadata', () => {
 
   test('SetStreamTags keeps the collection for "" and moves it otherwise', async () => {
     const { uuid, collection } = await newStream([kv('name', 'tagme'), kv('unit', 'A')]);
-    assert.equal((await svc.SetStreamTags({ uuid, expectedPropertyVersion: 1n, tags: [kv('unit', 'kA')], collection: '', remove: [] }, ctx)).stat, undefined);
+    assert.equal(
+      (
+        await svc.SetStreamTags(
+          { uuid, expectedPropertyVersion: 1n, tags: [kv('unit', 'kA')], collection: '', remove: [] },
+          ctx,
+        )
+      ).stat,
+      undefined,
+    );
     let d = (await svc.StreamInfo({ uuid, omitVersion: false, omitDescriptor: false }, ctx)).descriptor!;
     assert.equal(d.collection, collection);
     assert.equal(d.tags.find((t) => t.key === 'unit')?.val?.value, 'kA');
     const moved = `${collection}/moved`;
-    assert.equal((await svc.SetStreamTags({ uuid, expectedPropertyVersion: 2n, tags: [], collection: moved, remove: [] }, ctx)).stat, undefined);
+    assert.equal(
+      (await svc.SetStreamTags({ uuid, expectedPropertyVersion: 2n, tags: [], collection: moved, remove: [] }, ctx))
+        .stat,
+      undefined,
+    );
     d = (await svc.StreamInfo({ uuid, omitVersion: false, omitDescriptor: false }, ctx)).descriptor!;
     assert.equal(d.collection, moved);
     assert.equal(d.propertyVersion, 3n);
@@ -188,15 +221,26 @@ describe('service: lookups and SQL', () => {
     const base = `svc/${run}/lookup`;
     const mk = async (collection: string, name: string, ann: KeyOptValue[]) => {
       const uuid = streamIdToBytes(randomUUID() as StreamId);
-      assert.equal((await svc.Create({ uuid, collection, tags: [kv('name', name)], annotations: ann }, ctx)).stat, undefined);
+      assert.equal(
+        (await svc.Create({ uuid, collection, tags: [kv('name', name)], annotations: ann }, ctx)).stat,
+        undefined,
+      );
     };
     await mk(`${base}/a`, 'x', [kv('site', 'north')]);
     await mk(`${base}/a`, 'y', []);
     await mk(`${base}/ab`, 'x', [kv('site', 'south')]);
-    const q = async (collection: string, isCollectionPrefix: boolean, tags: KeyOptValue[], annotations: KeyOptValue[]) => {
+    const q = async (
+      collection: string,
+      isCollectionPrefix: boolean,
+      tags: KeyOptValue[],
+      annotations: KeyOptValue[],
+    ) => {
       const msgs = await all(svc.LookupStreams({ collection, isCollectionPrefix, tags, annotations }, ctx));
       assert.ok(msgs.every((m) => m.stat === undefined));
-      return msgs.flatMap((m) => m.results).map((d) => `${d.collection}:${d.tags.find((t) => t.key === 'name')?.val?.value}`).sort();
+      return msgs
+        .flatMap((m) => m.results)
+        .map((d) => `${d.collection}:${d.tags.find((t) => t.key === 'name')?.val?.value}`)
+        .sort();
     };
     assert.deepEqual(await q(`${base}/a`, true, [], []), [`${base}/a:x`, `${base}/a:y`, `${base}/ab:x`]);
     assert.deepEqual(await q(`${base}/a`, false, [], []), [`${base}/a:x`, `${base}/a:y`]);
@@ -212,7 +256,9 @@ describe('service: lookups and SQL', () => {
 
   test('SQLQuery answers each row as UTF-8 JSON and rejects non-SELECT with 441', async () => {
     const { collection } = await newStream([kv('name', 'sqlname'), kv('unit', 'Hz')]);
-    const msgs = await all(svc.SQLQuery({ query: 'select name, unit from streams where collection = $1', params: [collection] }, ctx));
+    const msgs = await all(
+      svc.SQLQuery({ query: 'select name, unit from streams where collection = $1', params: [collection] }, ctx),
+    );
     const rows = msgs.flatMap((m) => m.SQLQueryRow).map((b) => JSON.parse(new TextDecoder().decode(b)));
     assert.deepEqual(rows, [{ name: 'sqlname', unit: 'Hz' }]);
     const bad = await all(svc.SQLQuery({ query: 'delete from streams', params: [] }, ctx));
@@ -227,9 +273,15 @@ describe('service: data', () => {
     const ts = Array.from({ length: 2500 }, (_, i) => 2500 - i); // descending: the server sorts
     const v = await insert(uuid, ts);
     const msgs = await raw(uuid, 0n, 10_000n);
-    assert.deepEqual(msgs.map((m) => m.values.times.length), [1000, 1000, 500]);
+    assert.deepEqual(
+      msgs.map((m) => m.values.times.length),
+      [1000, 1000, 500],
+    );
     const times = msgs.flatMap((m) => [...m.values.times]);
-    assert.deepEqual(times, Array.from({ length: 2500 }, (_, i) => BigInt(i + 1)));
+    assert.deepEqual(
+      times,
+      Array.from({ length: 2500 }, (_, i) => BigInt(i + 1)),
+    );
     assert.ok(msgs.every((m) => m.versionMajor === v && m.stat === undefined));
     const empty = await raw(uuid, 20_000n, 30_000n);
     assert.equal(empty.length, 1);
@@ -242,12 +294,23 @@ describe('service: data', () => {
     await insert(uuid, [1, 2, 3]);
     const nan = await svc.Insert({ uuid, sync: false, values: points([4, 5], [1, Number.NaN]), merge_policy: 0 }, ctx);
     assert.equal(nan.stat?.code, 425);
-    const late = await svc.Insert({ uuid, sync: false, values: { times: BigInt64Array.of(6n, 48n << 56n), values: Float64Array.of(1, 2) }, merge_policy: 0 }, ctx);
+    const late = await svc.Insert(
+      {
+        uuid,
+        sync: false,
+        values: { times: BigInt64Array.of(6n, 48n << 56n), values: Float64Array.of(1, 2) },
+        merge_policy: 0,
+      },
+      ctx,
+    );
     assert.equal(late.stat?.code, 413);
     const pol = await svc.Insert({ uuid, sync: false, values: points([7]), merge_policy: 9 }, ctx);
     assert.equal(pol.stat?.code, 438);
     const msgs = await raw(uuid, 0n, 100n);
-    assert.deepEqual(msgs.flatMap((m) => [...m.values.times]), [1n, 2n, 3n]);
+    assert.deepEqual(
+      msgs.flatMap((m) => [...m.values.times]),
+      [1n, 2n, 3n],
+    );
   });
 
   test('merge policies act within one batch (two points at time 110)', async () => {
@@ -275,17 +338,44 @@ describe('service: data', () => {
   test('AlignedWindows, Windows and their Arrow forms agree, and empty answers keep one message', async () => {
     const { uuid } = await newStream();
     await insert(uuid, [0, 1, 2, 3, 16, 17], [2, 3, 4, 5, 6, 7]);
-    const aw = (await all(svc.AlignedWindows({ uuid, start: 0n, end: 64n, versionMajor: 0n, pointWidth: 4 }, ctx))).flatMap((m) => m.values);
-    assert.deepEqual(aw.map((s) => [s.time, s.count, s.min, s.max]), [[0n, 4, 2, 5], [16n, 2, 6, 7]]);
+    const aw = (
+      await all(svc.AlignedWindows({ uuid, start: 0n, end: 64n, versionMajor: 0n, pointWidth: 4 }, ctx))
+    ).flatMap((m) => m.values);
+    assert.deepEqual(
+      aw.map((s) => [s.time, s.count, s.min, s.max]),
+      [
+        [0n, 4, 2, 5],
+        [16n, 2, 6, 7],
+      ],
+    );
     assert.ok(Math.abs(aw[0]!.stddev - Math.sqrt(1.25)) < 1e-12);
-    const arrow = await all(svc.ArrowAlignedWindows({ uuid, start: 0n, end: 64n, versionMajor: 0n, pointWidth: 4 }, ctx));
+    const arrow = await all(
+      svc.ArrowAlignedWindows({ uuid, start: 0n, end: 64n, versionMajor: 0n, pointWidth: 4 }, ctx),
+    );
     const cols = decodeArrowWindows(arrow[0]!.arrowBytes);
     assert.deepEqual([...cols.times], [0n, 16n]);
-    assert.deepEqual([...cols.mean], aw.map((s) => s.mean));
-    assert.deepEqual([...cols.stddev], aw.map((s) => s.stddev));
-    const win = (await all(svc.Windows({ uuid, start: 0n, end: 30n, versionMajor: 0n, width: 10n, depth: 0 }, ctx))).flatMap((m) => m.values);
-    assert.deepEqual(win.map((s) => [s.time, s.count]), [[0n, 4], [10n, 2], [20n, 0]]);
-    const emptyArrow = await all(svc.ArrowWindows({ uuid, start: 1000n, end: 2000n, versionMajor: 0n, width: 2000n, depth: 0 }, ctx));
+    assert.deepEqual(
+      [...cols.mean],
+      aw.map((s) => s.mean),
+    );
+    assert.deepEqual(
+      [...cols.stddev],
+      aw.map((s) => s.stddev),
+    );
+    const win = (
+      await all(svc.Windows({ uuid, start: 0n, end: 30n, versionMajor: 0n, width: 10n, depth: 0 }, ctx))
+    ).flatMap((m) => m.values);
+    assert.deepEqual(
+      win.map((s) => [s.time, s.count]),
+      [
+        [0n, 4],
+        [10n, 2],
+        [20n, 0],
+      ],
+    );
+    const emptyArrow = await all(
+      svc.ArrowWindows({ uuid, start: 1000n, end: 2000n, versionMajor: 0n, width: 2000n, depth: 0 }, ctx),
+    );
     assert.equal(emptyArrow.length, 1);
     assert.equal(tableFromIPC(emptyArrow[0]!.arrowBytes).schema.fields.length, 6);
   });
@@ -310,11 +400,21 @@ describe('service: data', () => {
     const d = await svc.Delete({ uuid, start: 2n, end: 3n }, ctx);
     assert.equal(d.stat, undefined);
     assert.ok(d.versionMajor > flushed && flushed >= v1);
-    assert.deepEqual((await raw(uuid, 0n, 10n)).flatMap((m) => [...m.values.times]), [1n, 3n]);
-    assert.deepEqual((await raw(uuid, 0n, 10n, flushed)).flatMap((m) => [...m.values.times]), [1n, 2n, 3n]);
-    const ch = (await all(svc.Changes({ uuid, fromMajor: flushed, toMajor: d.versionMajor, resolution: 0 }, ctx))).flatMap((m) => m.ranges);
+    assert.deepEqual(
+      (await raw(uuid, 0n, 10n)).flatMap((m) => [...m.values.times]),
+      [1n, 3n],
+    );
+    assert.deepEqual(
+      (await raw(uuid, 0n, 10n, flushed)).flatMap((m) => [...m.values.times]),
+      [1n, 2n, 3n],
+    );
+    const ch = (
+      await all(svc.Changes({ uuid, fromMajor: flushed, toMajor: d.versionMajor, resolution: 0 }, ctx))
+    ).flatMap((m) => m.ranges);
     assert.ok(ch.some((r) => r.start <= 2n && r.end > 2n));
-    const bad = await all(svc.Changes({ uuid, fromMajor: d.versionMajor + 5n, toMajor: d.versionMajor, resolution: 0 }, ctx));
+    const bad = await all(
+      svc.Changes({ uuid, fromMajor: d.versionMajor + 5n, toMajor: d.versionMajor, resolution: 0 }, ctx),
+    );
     assert.equal(bad[0]!.stat?.code, 427);
     const badRes = await all(svc.Changes({ uuid, fromMajor: 1n, toMajor: 0n, resolution: 64 }, ctx));
     assert.equal(badRes[0]!.stat?.code, 415);
@@ -328,7 +428,10 @@ describe('service: data', () => {
     const two = tableToIPC(new ArrowTable([...tableFromIPC(a).batches, ...tableFromIPC(b).batches]), 'stream');
     const r = await svc.ArrowInsert({ uuid, sync: false, merge_policy: 0, arrowBytes: two }, ctx);
     assert.equal(r.stat, undefined, r.stat?.msg);
-    const none = await svc.ArrowInsert({ uuid, sync: false, merge_policy: 0, arrowBytes: rawValuesToArrow(points([])) }, ctx);
+    const none = await svc.ArrowInsert(
+      { uuid, sync: false, merge_policy: 0, arrowBytes: rawValuesToArrow(points([])) },
+      ctx,
+    );
     assert.equal(none.stat, undefined, none.stat?.msg);
     assert.equal(none.versionMajor, r.versionMajor);
     const junk = await svc.ArrowInsert({ uuid, sync: false, merge_policy: 0, arrowBytes: Uint8Array.of(1, 2, 3) }, ctx);
@@ -337,9 +440,14 @@ describe('service: data', () => {
       new ArrowTable(new Schema([new Field('t', new Int64(), false), new Field('v', new Float64(), true)])),
       'stream',
     );
-    const msgs = await all(svc.ArrowRawValues({ uuid, start: 0n, end: 10n, versionMajor: 0n, templateBytes: template }, ctx));
+    const msgs = await all(
+      svc.ArrowRawValues({ uuid, start: 0n, end: 10n, versionMajor: 0n, templateBytes: template }, ctx),
+    );
     const t = tableFromIPC(msgs[0]!.arrowBytes);
-    assert.deepEqual(t.schema.fields.map((f) => f.name), ['t', 'v']);
+    assert.deepEqual(
+      t.schema.fields.map((f) => f.name),
+      ['t', 'v'],
+    );
     assert.deepEqual([...decodeArrowPoints(msgs[0]!.arrowBytes).times], [1n, 2n, 3n]);
   });
 
@@ -348,7 +456,19 @@ describe('service: data', () => {
     const s2 = await newStream();
     await insert(s1.uuid, [10, 30], [1, 3]);
     await insert(s2.uuid, [20, 30], [2, 33]);
-    const msgs = await all(svc.ArrowMultiValues({ uuid: [s1.uuid, s2.uuid], versionMajor: [0n, 0n], start: 0n, end: 100n, snapPeriodNs: 0n, templateBytes: new Uint8Array(0) }, ctx));
+    const msgs = await all(
+      svc.ArrowMultiValues(
+        {
+          uuid: [s1.uuid, s2.uuid],
+          versionMajor: [0n, 0n],
+          start: 0n,
+          end: 100n,
+          snapPeriodNs: 0n,
+          templateBytes: new Uint8Array(0),
+        },
+        ctx,
+      ),
+    );
     const j = decodeArrowMultiValues(msgs[0]!.arrowBytes);
     assert.deepEqual([...j.times], [10n, 20n, 30n]);
     assert.deepEqual(j.names, [s1.id, s2.id]);
@@ -358,11 +478,37 @@ describe('service: data', () => {
     const s3 = await newStream();
     await insert(s3.uuid, [-5, 34, 35, 96], [1, 2, 3, 4]);
     const snapped = decodeArrowMultiValues(
-      (await all(svc.ArrowMultiValues({ uuid: [s3.uuid], versionMajor: [0n], start: 0n, end: 100n, snapPeriodNs: 10n, templateBytes: new Uint8Array(0) }, ctx)))[0]!.arrowBytes,
+      (
+        await all(
+          svc.ArrowMultiValues(
+            {
+              uuid: [s3.uuid],
+              versionMajor: [0n],
+              start: 0n,
+              end: 100n,
+              snapPeriodNs: 10n,
+              templateBytes: new Uint8Array(0),
+            },
+            ctx,
+          ),
+        )
+      )[0]!.arrowBytes,
     );
     assert.deepEqual([...snapped.times], [0n, 30n, 40n]);
     assert.deepEqual([...snapped.columns[0]!], [1, 2, 3]);
-    const empty = await all(svc.ArrowMultiValues({ uuid: [s1.uuid], versionMajor: [0n], start: 500n, end: 600n, snapPeriodNs: 0n, templateBytes: new Uint8Array(0) }, ctx));
+    const empty = await all(
+      svc.ArrowMultiValues(
+        {
+          uuid: [s1.uuid],
+          versionMajor: [0n],
+          start: 500n,
+          end: 600n,
+          snapPeriodNs: 0n,
+          templateBytes: new Uint8Array(0),
+        },
+        ctx,
+      ),
+    );
     assert.equal(empty.length, 1);
     assert.equal(tableFromIPC(empty[0]!.arrowBytes).numRows, 0);
   });
@@ -390,7 +536,13 @@ describe('service: data', () => {
       ),
     );
     assert.deepEqual(msgs[0], { isHeader: true, row: ['Timestamp (ns)', 'Human-Readable Time (UTC)', 'a', 'b'] });
-    assert.deepEqual(msgs.slice(1).map((m) => [m.row[0], m.row[2], m.row[3]]), [['1', '1.5', ''], ['2', '2.5', '7']]);
+    assert.deepEqual(
+      msgs.slice(1).map((m) => [m.row[0], m.row[2], m.row[3]]),
+      [
+        ['1', '1.5', ''],
+        ['2', '2.5', '7'],
+      ],
+    );
     assert.equal(msgs[1]!.row[1], '1970-01-01T00:00:00.000000001Z');
   });
 
@@ -401,7 +553,9 @@ describe('service: data', () => {
       yield { op: SubscriptionUpdateOp.ADD_UUIDS, uuid: [uuid] };
       await new Promise((r) => setTimeout(r, 60_000));
     })();
-    const it = svc.Subscribe(updates, { auth: { ok: true, keyIndex: null }, signal: ac.signal })[Symbol.asyncIterator]();
+    const it = svc
+      .Subscribe(updates, { auth: { ok: true, keyIndex: null }, signal: ac.signal })
+      [Symbol.asyncIterator]();
     const first = it.next();
     await new Promise((r) => setTimeout(r, 100));
     await insert(uuid, [5, 6]);

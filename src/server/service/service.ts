@@ -8,7 +8,7 @@
 import { DbError } from '../../core/errors.ts';
 import type { Backend } from '../../db/backend.ts';
 import type { RequestContext, ServiceOptions } from './context.ts';
-import { generateCSV, EMPTY_CSV } from './generate-csv.ts';
+import { EMPTY_CSV, generateCSV } from './generate-csv.ts';
 import { guardStream, guardUnary } from './guard.ts';
 import {
   EMPTY_COLLECTIONS,
@@ -38,8 +38,16 @@ import {
 } from './read-rpcs.ts';
 import { EMPTY_FAULT, EMPTY_INFO, faultInject, info } from './server-rpcs.ts';
 import type { BTrDBService } from './service-types.ts';
-import { create, EMPTY_STAT, EMPTY_STREAM_INFO, obliterate, setStreamAnnotations, setStreamTags, streamInfo } from './stream-rpcs.ts';
 import { statusOf } from './status.ts';
+import {
+  create,
+  EMPTY_STAT,
+  EMPTY_STREAM_INFO,
+  obliterate,
+  setStreamAnnotations,
+  setStreamTags,
+  streamInfo,
+} from './stream-rpcs.ts';
 import { subscribe } from './subscribe.ts';
 import { arrowInsert, deleteRange, EMPTY_VERSIONED, flush, insert } from './write-rpcs.ts';
 

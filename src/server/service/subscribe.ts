@@ -39,7 +39,10 @@ export async function* subscribe(
     wake = null;
   };
   const fail = (e: unknown, id?: StreamId) =>
-    post({ kind: 'push', msg: { stat: statusOf(e), uuid: id ? streamIdToBytes(id) : new Uint8Array(0), arrowBytes: new Uint8Array(0) } });
+    post({
+      kind: 'push',
+      msg: { stat: statusOf(e), uuid: id ? streamIdToBytes(id) : new Uint8Array(0), arrowBytes: new Uint8Array(0) },
+    });
   const subs = new Map<StreamId, AbortController>();
   const stop = new AbortController();
   const onAbort = () => post({ kind: 'end' });

@@ -2,8 +2,11 @@
 # Prepares everything test/compat/btrdb-python/run.sh needs, outside the repository, idempotently:
 #   1. Debian packages for the unmodified btrdb-python client and its integration tests;
 #   2. a copy of the client's source (btrdb/ and tests/) from $BTRDB_PYTHON_DIR or a git mirror;
-#   3. a minimal `pyarrow` stand-in (pyarrow cannot be installed here) so that `import btrdb`
-#      and the non-Arrow integration tests load.
+#   3. a minimal `pyarrow` stand-in so that `import btrdb` and the non-Arrow integration tests
+#      load without pyarrow;
+#   4. when a directory of wheels holds them (default /opt/pypi/files, the machine image's local
+#      wheels), the real pyarrow, pandas ≥ 2, numpy and polars installed into the work dir (never
+#      from a registry), so that the Arrow tests can run too.
 # Nothing third-party is written into the repository.
 #
 # Environment:
@@ -12,6 +15,7 @@
 #                      default: the first git mirror matching /work/.mirror/PingThingsIO+btrdb-python*
 #   BTRDB_PYTHON_REF   commit/tag to export from a git dir (default HEAD)
 #   PYTHON             interpreter that sees Debian's python3-* packages (default /usr/bin/python3)
+#   ARBOR_COMPAT_WHEELS  directory of wheels for step 4 (default /opt/pypi/files; "" = skip step 4)
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -53,7 +57,9 @@ if [[ -z "$source_dir" ]]; then
   done
 fi
 [[ -n "$source_dir" ]] || {
-  echo "setup.sh: no btrdb-python found: set BTRDB_PYTHON_DIR to a checkout or a git dir" >&2
+  echo "setup.sh: no btrdb-python found. Get the client (5.34.2) and point BTRDB_PYTHON_DIR at it:" >&2
+  echo "  git clone --branch v5.34.2 https://github.com/PingThingsIO/btrdb-python /tmp/btrdb-python" >&2
+  echo "  export BTRDB_PYTHON_DIR=/tmp/btrdb-python   # a checkout or a bare git dir both work" >&2
   exit 1
 }
 if [[ -f "$source_dir/btrdb/__init__.py" && -d "$source_dir/tests/btrdb_integration" ]]; then
@@ -127,6 +133,31 @@ def __getattr__(name):
     raise AttributeError(f"pyarrow stub: pyarrow.compute.{name} is not available")
 PY
 
+# --- 4. Real pyarrow (+ pandas 2, numpy, polars) from local wheels, when available -----------------
+site="$work/site"
+wheels="${ARBOR_COMPAT_WHEELS-/opt/pypi/files}"
+want='pyarrow pandas<3 numpy<2 polars'
+if [[ -n "$wheels" ]] && compgen -G "$wheels/pyarrow-*.whl" >/dev/null; then
+  stamp4="$wheels $want"
+  if [[ "$(cat "$site/.arbordb-wheels" 2>/dev/null)" != "$stamp4" ]]; then
+    echo "setup.sh: installing pyarrow, pandas, numpy, polars from $wheels into $site"
+    rm -rf "$site.tmp"
+    # shellcheck disable=SC2086
+    if "$python" -m pip install -q --disable-pip-version-check --no-index --find-links "$wheels" --target "$site.tmp" $want \
+      2>"$work/pip.log"; then
+      echo "$stamp4" >"$site.tmp/.arbordb-wheels"
+      rm -rf "$site" && mv "$site.tmp" "$site"
+    else
+      echo "setup.sh: warning: could not install the wheels (see $work/pip.log); Arrow tests will not run" >&2
+      rm -rf "$site.tmp"
+    fi
+  fi
+fi
+real_site=''
+if [[ -f "$site/.arbordb-wheels" ]] && PYTHONPATH="$site" "$python" -c 'import pyarrow, pandas' 2>/dev/null; then
+  real_site="$site"
+fi
+
 # --- Check -----------------------------------------------------------------------------------------
 version="$(cd "$src" && PYTHONPATH="$stub:$src" "$python" -c 'import btrdb; print(btrdb.__version__)' 2>/dev/null | tail -1)"
 collected="$(cd "$src" && PYTHONPATH="$stub:$src" "$python" -m pytest tests/btrdb_integration --collect-only -q \
@@ -136,7 +167,10 @@ cat >"$work/env.sh" <<ENV
 BTRDB_PYTHON_SRC='$src'
 PYARROW_STUB='$stub'
 COMPAT_PYTHON='$python'
+REAL_PYARROW_SITE='$real_site'
 ENV
 echo "setup.sh: btrdb-python $version from $stamp"
 echo "setup.sh: $collected"
+if [[ -n "$real_site" ]]; then echo "setup.sh: real pyarrow $(PYTHONPATH="$real_site" "$python" -c 'import pyarrow; print(pyarrow.__version__)') in $real_site"
+else echo "setup.sh: no real pyarrow (stand-in only: the Arrow tests cannot run)"; fi
 echo "setup.sh: ready in $work"

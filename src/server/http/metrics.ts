@@ -1,0 +1,111 @@
+/**
+ * Prometheus metrics of the HTTP server, in the text exposition format (version 0.0.4): requests
+ * by endpoint (the route's path template, so uuids do not explode the label set), method and
+ * status; a latency histogram per endpoint; points ingested and read; live subscribers. The
+ * database's figures (engine counters, catalog size, disk bytes) are added at scrape time.
+ */
+import type { ServerStats } from './route.ts';
+
+/** Latency histogram bucket bounds (seconds). */
+export const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
+interface Histogram {
+  readonly counts: number[];
+  sum: number;
+  count: number;
+}
+
+const escapeLabel = (v: string): string => v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
+
+const labels = (l: Readonly<Record<string, string>>): string =>
+  `{${Object.entries(l)
+    .map(([k, v]) => `${k}="${escapeLabel(v)}"`)
+    .join(',')}}`;
+
+/** Engine counters (EngineStats) exported as `arbordb_engine_<snake>` with their type. */
+const ENGINE_METRICS: Readonly<Record<string, { readonly name: string; readonly type: 'counter' | 'gauge'; readonly help: string }>> = {
+  streams: { name: 'arbordb_engine_streams', type: 'gauge', help: 'Streams open in the engine.' },
+  commits: { name: 'arbordb_engine_commits_total', type: 'counter', help: 'Tree commits (new versions).' },
+  walSyncs: { name: 'arbordb_engine_wal_syncs_total', type: 'counter', help: 'WAL fsyncs (group commits).' },
+  walRecords: { name: 'arbordb_engine_wal_records_total', type: 'counter', help: 'WAL records written.' },
+  pointsInserted: { name: 'arbordb_engine_points_inserted_total', type: 'counter', help: 'Points inserted into the engine.' },
+  blocksWritten: { name: 'arbordb_engine_blocks_written_total', type: 'counter', help: 'Tree blocks written.' },
+  bytesWritten: { name: 'arbordb_engine_bytes_written_total', type: 'counter', help: 'Bytes of tree blocks written.' },
+  coreCacheHits: { name: 'arbordb_engine_core_cache_hits_total', type: 'counter', help: 'Core node cache hits.' },
+  coreCacheMisses: { name: 'arbordb_engine_core_cache_misses_total', type: 'counter', help: 'Core node cache misses.' },
+  leafCacheHits: { name: 'arbordb_engine_leaf_cache_hits_total', type: 'counter', help: 'Leaf cache hits.' },
+  leafCacheMisses: { name: 'arbordb_engine_leaf_cache_misses_total', type: 'counter', help: 'Leaf cache misses.' },
+};
+
+export class HttpMetrics {
+  readonly #requests = new Map<string, number>();
+  readonly #latency = new Map<string, Histogram>();
+  pointsIngested = 0;
+  pointsRead = 0;
+  windowsRead = 0;
+  liveSubscribers = 0;
+  livePointsPushed = 0;
+
+  /** Count one finished request. `endpoint` is the route template (or "static", "unmatched"). */
+  observe(endpoint: string, method: string, status: number, seconds: number): void {
+    const key = JSON.stringify([endpoint, method, String(status)]);
+    this.#requests.set(key, (this.#requests.get(key) ?? 0) + 1);
+    let h = this.#latency.get(endpoint);
+    if (h === undefined) {
+      h = { counts: LATENCY_BUCKETS.map(() => 0), sum: 0, count: 0 };
+      this.#latency.set(endpoint, h);
+    }
+    for (let i = 0; i < LATENCY_BUCKETS.length; i++) if (seconds <= LATENCY_BUCKETS[i]!) h.counts[i]!++;
+    h.sum += seconds;
+    h.count++;
+  }
+
+  /** Requests counted so far for an endpoint/method/status (tests). */
+  requests(endpoint: string, method: string, status: number): number {
+    return this.#requests.get(JSON.stringify([endpoint, method, String(status)])) ?? 0;
+  }
+
+  /** The exposition text, with the database's figures when given. */
+  render(stats?: ServerStats): string {
+    const out: string[] = [];
+    const head = (name: string, type: string, help: string) => out.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
+
+    head('arbordb_http_requests_total', 'counter', 'HTTP requests by endpoint, method and status.');
+    for (const [key, n] of [...this.#requests].sort()) {
+      const [endpoint, method, status] = JSON.parse(key) as [string, string, string];
+      out.push(`arbordb_http_requests_total${labels({ endpoint, method, status })} ${n}`);
+    }
+    head('arbordb_http_request_duration_seconds', 'histogram', 'HTTP request latency by endpoint (until the answer is sent).');
+    for (const [endpoint, h] of [...this.#latency].sort(([a], [b]) => a.localeCompare(b))) {
+      LATENCY_BUCKETS.forEach((le, i) => {
+        out.push(`arbordb_http_request_duration_seconds_bucket${labels({ endpoint, le: String(le) })} ${h.counts[i]}`);
+      });
+      out.push(`arbordb_http_request_duration_seconds_bucket${labels({ endpoint, le: '+Inf' })} ${h.count}`);
+      out.push(`arbordb_http_request_duration_seconds_sum${labels({ endpoint })} ${h.sum}`);
+      out.push(`arbordb_http_request_duration_seconds_count${labels({ endpoint })} ${h.count}`);
+    }
+    const simple = (name: string, type: string, help: string, v: number) => {
+      head(name, type, help);
+      out.push(`${name} ${v}`);
+    };
+    simple('arbordb_http_points_ingested_total', 'counter', 'Points inserted through the HTTP API.', this.pointsIngested);
+    simple('arbordb_http_points_read_total', 'counter', 'Raw points answered by the HTTP API.', this.pointsRead);
+    simple('arbordb_http_windows_read_total', 'counter', 'Statistical windows answered by the HTTP API.', this.windowsRead);
+    simple('arbordb_http_live_subscribers', 'gauge', 'Open live (SSE) connections.', this.liveSubscribers);
+    simple('arbordb_http_live_points_total', 'counter', 'Points pushed to live subscribers.', this.livePointsPushed);
+
+    if (stats !== undefined) {
+      for (const [k, v] of Object.entries(stats.engine)) {
+        const m = ENGINE_METRICS[k];
+        if (m !== undefined && typeof v === 'number') simple(m.name, m.type, m.help, v);
+      }
+      simple('arbordb_catalog_streams', 'gauge', 'Live streams in the catalog.', stats.streams);
+      simple('arbordb_catalog_collections', 'gauge', 'Collections holding at least one live stream.', stats.collections);
+      if (stats.diskBytes !== null) simple('arbordb_disk_bytes', 'gauge', 'Bytes of the data directory on disk.', stats.diskBytes);
+    }
+    const mem = process.memoryUsage();
+    simple('process_resident_memory_bytes', 'gauge', 'Resident memory of the server process.', mem.rss);
+    simple('nodejs_heap_used_bytes', 'gauge', 'V8 heap in use.', mem.heapUsed);
+    return `${out.join('\n')}\n`;
+  }
+}
