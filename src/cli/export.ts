@@ -426,7 +426,17 @@ export async function exportCommand(argv: string[]): Promise<void> {
   try {
     const conn = connectionOver(db);
     if (file === undefined) {
-      await exportStreams(conn, p.positional, opts, process.stdout);
+      // A reader that stops early (`| head`) closes the pipe: that ends the export, quietly.
+      const epipe = (e: NodeJS.ErrnoException) => e.code === 'EPIPE';
+      // The listener stays: a late EPIPE from buffered writes must not crash the process.
+      process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+        if (!epipe(e)) throw e;
+      });
+      try {
+        await exportStreams(conn, p.positional, opts, process.stdout);
+      } catch (e) {
+        if (!epipe(e as NodeJS.ErrnoException)) throw e;
+      }
       return;
     }
     const t0 = performance.now();

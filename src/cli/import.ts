@@ -9,10 +9,12 @@
  * batches stored; re-running the same import with `--merge replace` (unique times) or
  * `--merge equal` (files with repeated times, like the OpenPMU logs) stores the file exactly once.
  */
+import path from 'node:path';
 import type { Connection, MergePolicy, Stream } from '../client/index.ts';
 import { connectionOver, isDbError } from '../client/index.ts';
 import { DbError } from '../core/errors.ts';
 import { MERGE_POLICIES, type StreamId } from '../core/types.ts';
+import { isStreamId } from '../core/uuid.ts';
 import type { Database } from '../db/database.ts';
 import { openDatabase } from '../db/database.ts';
 import { readArrowPoints } from '../ingest/arrow/arrow-points.ts';
@@ -51,9 +53,10 @@ as the OpenPMU logs do) to finish it without duplicating points.
 
 Target stream (csv, arrow):
   --stream S          an existing stream: uuid or collection/name
-  --create            create the stream if it does not exist (with --collection, --name, or
-                      --stream collection/name), plus --unit, --tag k=v, --annotation k=v,
-                      --uuid U, --allow-nan as for arbor create
+  --create            create the stream if it does not exist (with --collection and --name,
+                      or --stream collection/name), plus --unit, --tag k=v, --annotation k=v,
+                      --uuid U, --allow-nan as for arbor create; created only once the whole
+                      file has been validated
 Options:
   --time-column X     column name or 0-based index of the time       (csv, arrow)
   --value-column X    column name or 0-based index of the value      (csv, arrow)
@@ -259,7 +262,7 @@ export function importCsv(
   return importPoints(db, file, target, o, (allowNonFinite) =>
     readCsvPoints(file, {
       allowNonFinite,
-      onProgress: parseProgress(`parse ${file}`, o),
+      onProgress: parseProgress(`parse ${path.basename(file)}`, o),
       ...(o.timeColumn === undefined ? {} : { timeColumn: o.timeColumn }),
       ...(o.valueColumn === undefined ? {} : { valueColumn: o.valueColumn }),
       ...(o.timeFormat === undefined ? {} : { timeFormat: o.timeFormat }),
@@ -276,13 +279,19 @@ export function importArrow(
   target: ImportTarget,
   o: ImportOptions & { timeColumn?: string; valueColumn?: string } = {},
 ): Promise<ImportReport> {
-  return importPoints(db, file, target, o, async (allowNonFinite) =>
-    readArrowPoints(file, {
-      allowNonFinite,
-      ...(o.timeColumn === undefined ? {} : { timeColumn: o.timeColumn }),
-      ...(o.valueColumn === undefined ? {} : { valueColumn: o.valueColumn }),
-    }),
-  );
+  return importPoints(db, file, target, o, async (allowNonFinite) => {
+    const progress = new Progress({ label: `read ${path.basename(file)}`, enabled: !o.quiet });
+    try {
+      return readArrowPoints(file, {
+        allowNonFinite,
+        onProgress: (rows) => progress.update(rows, rows),
+        ...(o.timeColumn === undefined ? {} : { timeColumn: o.timeColumn }),
+        ...(o.valueColumn === undefined ? {} : { valueColumn: o.valueColumn }),
+      });
+    } finally {
+      progress.finish();
+    }
+  });
 }
 
 /**
@@ -300,7 +309,7 @@ export async function importOpenPmu(
   const logs: PmuLog[] = [];
   for (const file of files) {
     const log = await readOpenPmuLog(file, {
-      onProgress: parseProgress(`parse ${file}`, o),
+      onProgress: parseProgress(`parse ${path.basename(file)}`, o),
       ...(o.date === undefined ? {} : { date: o.date }),
     });
     if (!log.bad.empty) throw log.bad.toError(file);
@@ -376,6 +385,8 @@ function targetFlags(p: Parsed): ImportTarget {
   const flags = new Map(p.flags);
   if (collection !== undefined) flags.set('collection', [collection]);
   if (name !== undefined) flags.set('name', [name]);
+  if (stream !== undefined && isStreamId(stream.toLowerCase()) && flag(p, 'uuid') === undefined)
+    flags.set('uuid', [stream]);
   const create = newStreamOptions({ flags, positional: p.positional });
   return { ...(stream === undefined ? {} : { stream }), create };
 }

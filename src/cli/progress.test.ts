@@ -24,7 +24,11 @@ describe('progress', () => {
   test('the terminal line has a bar and fits the width', () => {
     const line = barLine(state, 100);
     assert.match(line, /^import x\.csv {2}\[#+-+\] +25\.0% {2}2\.00M pts {2}1\.00M pts\/s {2}ETA 0:06$/);
-    assert.ok(barLine(state, 40).length < 40);
+    assert.ok(barLine(state, 60).length < 60);
+    assert.match(
+      barLine({ ...state, label: 'parse a-very-long-file-name.csv' }, 60),
+      /^parse a-very-\S*… +25\.0%.*ETA 0:06$/,
+    );
   });
 
   test('a terminal gets redraws in place at most every 100 ms, erased at the end', () => {

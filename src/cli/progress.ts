@@ -62,18 +62,22 @@ export function progressFigures(s: ProgressState): { percent: string; rate: stri
   return { percent: `${(f * 100).toFixed(1)}%`, rate, eta };
 }
 
-/** The line redrawn on a terminal, fitted to `columns`. */
+/** The line redrawn on a terminal, fitted to `columns`: the figures first, then the bar, then the label. */
 export function barLine(s: ProgressState, columns = 80): string {
   const { percent, rate, eta } = progressFigures(s);
   const tail = [percent.padStart(6), `${compact(s.points)} pts`, rate, eta].filter((x) => x.trim() !== '').join('  ');
-  const room = columns - s.label.length - tail.length - 6;
+  const label =
+    s.label.length + tail.length + 3 > columns
+      ? `${s.label.slice(0, Math.max(0, columns - tail.length - 4))}…`
+      : s.label;
+  const room = columns - label.length - tail.length - 6;
   let bar = '';
   if (s.total !== undefined && s.total > 0 && room >= 10) {
     const w = Math.min(40, room);
     const filled = Math.round(Math.min(1, s.done / s.total) * w);
     bar = `[${'#'.repeat(filled)}${'-'.repeat(w - filled)}]  `;
   }
-  return `${s.label}  ${bar}${tail}`.slice(0, columns - 1);
+  return `${label}  ${bar}${tail}`;
 }
 
 /** The periodic line written when stderr is not a terminal. */

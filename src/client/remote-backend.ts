@@ -52,8 +52,14 @@ export interface RemoteOptions {
   readonly apiKey?: string;
   /** Read only this profile of the credentials file (cannot be combined with `endpoints`). */
   readonly profile?: string;
-  /** Use the Arrow RPCs for bulk data: 'auto' (default) = when the server reports ≥ 5.30. */
+  /**
+   * Use ArrowInsert for inserts: 'auto' (default) = when the server reports ≥ 5.30. Reads use
+   * ArrowRawValues only with `arrowReads: true`: in JS, Arrow IPC decoding measured 2.7–4.4× slower
+   * than the hand-written RawValues decoder (docs/api/server.md).
+   */
   readonly arrow?: boolean | 'auto';
+  /** Read raw values with ArrowRawValues instead of RawValues (default false, see `arrow`). */
+  readonly arrowReads?: boolean;
   /** Points per Insert/ArrowInsert call (default 500,000; the server accepts up to 1,000,000). */
   readonly insertBatchPoints?: number;
   /** Attempts of an idempotent call while the server is UNAVAILABLE (default 5). */
@@ -268,11 +274,13 @@ export class RemoteBackend implements Backend {
   readonly #batch: number;
   /** True when bulk data goes through the Arrow RPCs. */
   readonly arrow: boolean;
+  readonly #arrowReads: boolean;
 
   private constructor(client: BTrDBClient, md: Metadata, arrow: boolean, opts: RemoteOptions) {
     this.#client = client;
     this.#md = md;
     this.arrow = arrow;
+    this.#arrowReads = opts.arrowReads === true;
     this.#retries = Math.max(1, opts.retries ?? 5);
     this.#batch = Math.max(1, opts.insertBatchPoints ?? 500_000);
   }
@@ -502,7 +510,7 @@ export class RemoteBackend implements Backend {
 
   async *rawValues(id: StreamId, start: bigint, end: bigint, version: number): AsyncGenerator<Versioned<PointBatch>> {
     const req = { uuid: streamIdToBytes(id), start, end, versionMajor: wireVersion(version) };
-    if (this.arrow) {
+    if (this.arrow && this.#arrowReads) {
       const areq = { ...req, templateBytes: new Uint8Array(0) };
       for await (const m of this.#stream(() => this.#client.ArrowRawValues(areq, this.#md), true)) {
         yield {

@@ -42,7 +42,14 @@ for (const arrow of [true, false]) {
     `remote over gRPC (${arrow ? 'Arrow' : 'protobuf'} bulk RPCs)`,
     async () => {
       if (server === undefined) throw new Error('arbor serve did not start');
-      const backend = await connectRemote({ endpoints: server.address, apiKey: KEY, arrow, env, home: dir });
+      const backend = await connectRemote({
+        endpoints: server.address,
+        apiKey: KEY,
+        arrow,
+        arrowReads: arrow,
+        env,
+        home: dir,
+      });
       const conn = new Connection(backend);
       return { conn, close: () => conn.close() };
     },

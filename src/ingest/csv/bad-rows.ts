@@ -49,6 +49,6 @@ export class BadRows {
       lines.push(`  … and ${this.total - this.kept.length} more (${this.total} bad ${this.what}s in all)`);
     }
     const n = this.total === 1 ? `1 bad ${this.what}` : `${this.total} bad ${this.what}s`;
-    return new DbError(code, `${source}: ${n}, nothing was imported:\n${lines.join('\n')}\n`);
+    return new DbError(code, `${source}: ${n}, nothing was imported:\n${lines.join('\n')}`);
   }
 }

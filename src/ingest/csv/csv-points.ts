@@ -109,7 +109,7 @@ export async function readCsvPoints(file: string, opts: CsvReadOptions = {}): Pr
 
   const splitter = new CsvSplitter(opts.delimiter ?? ',', onRecord);
   let bytes = 0;
-  for await (const [text, read] of textChunks(file)) {
+  for (const [text, read] of textChunks(file)) {
     splitter.push(text);
     bytes = read;
     opts.onProgress?.(bytes, total, out.length);

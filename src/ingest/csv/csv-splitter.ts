@@ -44,6 +44,19 @@ export class CsvSplitter {
     let lf = buf.indexOf('\n');
     let cr = buf.indexOf('\r');
     let quote = buf.indexOf('"');
+    if (cr === -1 && quote === -1) {
+      // Plain LF text (the usual case): one native split into lines.
+      const lines = buf.split('\n');
+      const last = final ? lines.length : lines.length - 1;
+      for (let k = 0; k < last; k++) {
+        const line = lines[k]!;
+        if (line.length > 0) this.#sink(line.split(this.#delimiter), this.#line);
+        this.#line++;
+      }
+      if (final) this.#line--; // the last line had no terminator
+      this.#buf = final ? '' : lines[last]!;
+      return;
+    }
     while (pos < n) {
       if (lf !== -1 && lf < pos) lf = buf.indexOf('\n', pos);
       if (cr !== -1 && cr < pos) cr = buf.indexOf('\r', pos);

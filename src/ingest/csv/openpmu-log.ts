@@ -149,7 +149,7 @@ export async function readOpenPmuLog(file: string, opts: PmuReadOptions = {}): P
 
   const splitter = new CsvSplitter('\t', onRecord); // a tab never occurs: one field per sentence
   let bytes = 0;
-  for await (const [text, read] of textChunks(file, 'latin1')) {
+  for (const [text, read] of textChunks(file, 'latin1')) {
     splitter.push(text);
     bytes = read;
     opts.onProgress?.(bytes, total, out.length);

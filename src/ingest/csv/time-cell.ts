@@ -12,6 +12,7 @@ export type TimeFormat = 'auto' | 'ns' | 'us' | 'ms' | 's' | 'iso';
 export const TIME_FORMATS: readonly TimeFormat[] = ['auto', 'ns', 'us', 'ms', 's', 'iso'];
 
 const UNIT_DIGITS: Record<'ns' | 'us' | 'ms' | 's', number> = { ns: 0, us: 3, ms: 6, s: 9 };
+const UNIT_SCALE: Record<'ns' | 'us' | 'ms' | 's', bigint> = { ns: 1n, us: 1_000n, ms: 1_000_000n, s: 1_000_000_000n };
 const DECIMAL = /^([+-]?)(\d+)(?:\.(\d*))?$/;
 const INTEGER = /^[+-]?\d+$/;
 
@@ -27,7 +28,10 @@ const fail = (reason: string): TimeParse => ({ ok: false, reason });
 export function parseTimeCell(text: string, format: TimeFormat): TimeParse {
   if (text === '') return fail('empty time');
   let ns: bigint;
-  if (format === 'iso' || (format === 'auto' && !INTEGER.test(text))) {
+  const integer = format !== 'iso' && INTEGER.test(text);
+  if (integer && (format === 'ns' || format === 'auto')) {
+    ns = BigInt(text); // the common case, kept cheap
+  } else if (format === 'iso' || (format === 'auto' && !integer)) {
     try {
       ns = parseIso(text);
     } catch (e) {
@@ -43,7 +47,8 @@ export function parseTimeCell(text: string, format: TimeFormat): TimeParse {
     if (frac.length > digits && !/^0*$/.test(frac.slice(digits))) {
       return fail(`time ${JSON.stringify(text)} ${unit} has a fraction of a nanosecond`);
     }
-    const magnitude = BigInt(int) * 10n ** BigInt(digits) + BigInt(frac.slice(0, digits).padEnd(digits, '0') || '0');
+    const fraction = digits === 0 ? 0n : BigInt(frac.slice(0, digits).padEnd(digits, '0'));
+    const magnitude = BigInt(int) * UNIT_SCALE[unit] + fraction;
     ns = sign === '-' ? -magnitude : magnitude;
   }
   if (ns < MIN_TIME || ns >= MAX_INSERT_TIME) {

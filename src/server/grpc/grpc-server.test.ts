@@ -118,8 +118,12 @@ describe('grpc: authentication', () => {
   test('the right key works with the scheme word in any case', async () => {
     const md = new Metadata();
     md.set('authorization', `bEaReR ${KEY}`);
-    const info = await unary<{ majorVersion: number }>((m, cb) => client.Info({}, m, cb), md);
+    const info = await unary<{ majorVersion: number; proxy?: { proxyEndpoints: readonly string[] } | undefined }>(
+      (m, cb) => client.Info({}, m, cb),
+      md,
+    );
     assert.equal(info.majorVersion, 5);
+    assert.deepEqual(info.proxy?.proxyEndpoints, [server.address]);
   });
 });
 

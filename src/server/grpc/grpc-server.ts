@@ -71,7 +71,12 @@ export async function startGrpcServer(opts: GrpcServerOptions): Promise<GrpcServ
   });
   const onInternal = (rpc: string, e: unknown) =>
     log(`${rpc}: internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
-  const service = createBTrDBService(opts.backend, { onInternalError: onInternal, ...opts.service });
+  let advertised: readonly string[] = [];
+  const service = createBTrDBService(opts.backend, {
+    onInternalError: onInternal,
+    proxyEndpoints: () => advertised,
+    ...opts.service,
+  });
   const handlers = createGrpcHandlers(service, {
     auth: new ApiKeyAuth(opts.apiKeys ?? []),
     shutdown: shutdown.signal,
@@ -91,10 +96,13 @@ export async function startGrpcServer(opts: GrpcServerOptions): Promise<GrpcServ
   const port = await new Promise<number>((resolve, reject) => {
     server.bindAsync(opts.address, credentials, (err, p) => (err ? reject(err) : resolve(p)));
   });
+  const address = `${hostOf(opts.address)}:${port}`;
+  // Info's proxy endpoints: where clients reach this server (nothing for a wildcard bind).
+  if (!/^(0\.0\.0\.0|\[?::\]?)$/.test(hostOf(opts.address))) advertised = [address];
   let closing: Promise<boolean> | null = null;
   return {
     port,
-    address: `${hostOf(opts.address)}:${port}`,
+    address,
     get activeCalls() {
       return active;
     },

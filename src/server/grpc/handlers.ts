@@ -44,12 +44,19 @@ interface AnyCall {
   once(event: 'cancelled' | 'close', listener: () => void): unknown;
 }
 
-function contextOf(call: AnyCall, auth: AuthResult, shutdown: AbortSignal): RequestContext {
+/**
+ * The call's context and a release function for when the call is done. The signal aborts when
+ * the client cancels or the server shuts down. (Not AbortSignal.any: its composite signals stay
+ * referenced from the long-lived shutdown signal, which would grow with every call.)
+ */
+function contextOf(call: AnyCall, auth: AuthResult, shutdown: AbortSignal): [RequestContext, () => void] {
   const ac = new AbortController();
   const abort = () => ac.abort();
   call.once('cancelled', abort);
   call.once('close', abort);
-  return { auth, signal: AbortSignal.any([ac.signal, shutdown]) };
+  if (shutdown.aborted) ac.abort();
+  else shutdown.addEventListener('abort', abort, { once: true });
+  return [{ auth, signal: ac.signal }, () => shutdown.removeEventListener('abort', abort)];
 }
 
 const errorDetails = (e: unknown): string => `internal error: ${e instanceof Error ? e.message : String(e)}`;
@@ -65,7 +72,8 @@ export function createGrpcHandlers(service: BTrDBService, opts: HandlerOptions):
       const a = auth.check(authorization(call.metadata));
       if (!a.ok) return callback(UNAUTHENTICATED);
       start();
-      fn(call.request, contextOf(call, a, shutdown))
+      const [ctx, release] = contextOf(call, a, shutdown);
+      fn(call.request, ctx)
         .then(
           (r) => callback(null, r),
           (e: unknown) => {
@@ -73,7 +81,10 @@ export function createGrpcHandlers(service: BTrDBService, opts: HandlerOptions):
             callback({ code: status.INTERNAL, details: errorDetails(e) });
           },
         )
-        .finally(end);
+        .finally(() => {
+          release();
+          end();
+        });
     };
 
   const serverStreaming =
@@ -85,7 +96,7 @@ export function createGrpcHandlers(service: BTrDBService, opts: HandlerOptions):
         return;
       }
       start();
-      const ctx = contextOf(call, a, shutdown);
+      const [ctx, release] = contextOf(call, a, shutdown);
       writeAll(call, fn(call.request, ctx), ctx.signal)
         .then(
           () => call.end(),
@@ -94,7 +105,10 @@ export function createGrpcHandlers(service: BTrDBService, opts: HandlerOptions):
             call.emit('error', { code: status.INTERNAL, details: errorDetails(e) });
           },
         )
-        .finally(end);
+        .finally(() => {
+          release();
+          end();
+        });
     };
 
   const bidi =
@@ -106,7 +120,7 @@ export function createGrpcHandlers(service: BTrDBService, opts: HandlerOptions):
         return;
       }
       start();
-      const ctx = contextOf(call, a, shutdown);
+      const [ctx, release] = contextOf(call, a, shutdown);
       const requests = (async function* () {
         try {
           for await (const m of call) yield m as Q;
@@ -122,7 +136,10 @@ export function createGrpcHandlers(service: BTrDBService, opts: HandlerOptions):
             call.emit('error', { code: status.INTERNAL, details: errorDetails(e) });
           },
         )
-        .finally(end);
+        .finally(() => {
+          release();
+          end();
+        });
     };
 
   const out: Record<string, unknown> = {};

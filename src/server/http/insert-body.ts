@@ -40,7 +40,8 @@ export function pointsFromJson(body: unknown): PointBatch {
   }
   const o = body as Record<string, unknown>;
   for (const k of Object.keys(o)) {
-    if (k !== 'times' && k !== 'values' && k !== 'flags') throw new DbError(438, `body.${k} is not a known key (times, values, flags)`);
+    if (k !== 'times' && k !== 'values' && k !== 'flags')
+      throw new DbError(438, `body.${k} is not a known key (times, values, flags)`);
   }
   const { times: ts, values: vs, flags: fs } = o;
   if (!Array.isArray(ts)) throw new DbError(438, 'body.times must be an array');
@@ -56,11 +57,19 @@ export function pointsFromJson(body: unknown): PointBatch {
     const t = ts[i];
     if (typeof t === 'string') times[i] = parseTimeText(t, `body.times[${i}]`);
     else if (typeof t === 'number' && Number.isSafeInteger(t)) times[i] = BigInt(t);
-    else throw new DbError(413, `body.times[${i}] must be a string of ns or ISO-8601 (or a safe integer), got ${JSON.stringify(t)}`);
+    else
+      throw new DbError(
+        413,
+        `body.times[${i}] must be a string of ns or ISO-8601 (or a safe integer), got ${JSON.stringify(t)}`,
+      );
     const v = vs[i];
     if (typeof v === 'number') values[i] = v;
     else if (typeof v === 'string' && v in NON_FINITE) values[i] = NON_FINITE[v]!;
-    else throw new DbError(438, `body.values[${i}] must be a number (or "NaN", "Infinity", "-Infinity"), got ${JSON.stringify(v)}`);
+    else
+      throw new DbError(
+        438,
+        `body.values[${i}] must be a number (or "NaN", "Infinity", "-Infinity"), got ${JSON.stringify(v)}`,
+      );
   }
   if (fs === undefined) return { times, values };
   const flags = new Uint32Array(n);
@@ -181,6 +190,10 @@ export const insertBody: BodySpec<PointBatch> = {
     if (mt === ARROW_STREAM || mt === 'application/vnd.apache.arrow.file') {
       return decodeArrowPoints(await readBody(req, app.maxBodyBytes), 'body');
     }
-    throw new HttpError(415, 'UnsupportedMediaType', `cannot insert ${mt}; send application/json, text/csv or ${ARROW_STREAM}`);
+    throw new HttpError(
+      415,
+      'UnsupportedMediaType',
+      `cannot insert ${mt}; send application/json, text/csv or ${ARROW_STREAM}`,
+    );
   },
 };

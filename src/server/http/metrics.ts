@@ -23,12 +23,18 @@ const labels = (l: Readonly<Record<string, string>>): string =>
     .join(',')}}`;
 
 /** Engine counters (EngineStats) exported as `arbordb_engine_<snake>` with their type. */
-const ENGINE_METRICS: Readonly<Record<string, { readonly name: string; readonly type: 'counter' | 'gauge'; readonly help: string }>> = {
+const ENGINE_METRICS: Readonly<
+  Record<string, { readonly name: string; readonly type: 'counter' | 'gauge'; readonly help: string }>
+> = {
   streams: { name: 'arbordb_engine_streams', type: 'gauge', help: 'Streams open in the engine.' },
   commits: { name: 'arbordb_engine_commits_total', type: 'counter', help: 'Tree commits (new versions).' },
   walSyncs: { name: 'arbordb_engine_wal_syncs_total', type: 'counter', help: 'WAL fsyncs (group commits).' },
   walRecords: { name: 'arbordb_engine_wal_records_total', type: 'counter', help: 'WAL records written.' },
-  pointsInserted: { name: 'arbordb_engine_points_inserted_total', type: 'counter', help: 'Points inserted into the engine.' },
+  pointsInserted: {
+    name: 'arbordb_engine_points_inserted_total',
+    type: 'counter',
+    help: 'Points inserted into the engine.',
+  },
   blocksWritten: { name: 'arbordb_engine_blocks_written_total', type: 'counter', help: 'Tree blocks written.' },
   bytesWritten: { name: 'arbordb_engine_bytes_written_total', type: 'counter', help: 'Bytes of tree blocks written.' },
   coreCacheHits: { name: 'arbordb_engine_core_cache_hits_total', type: 'counter', help: 'Core node cache hits.' },
@@ -68,14 +74,19 @@ export class HttpMetrics {
   /** The exposition text, with the database's figures when given. */
   render(stats?: ServerStats): string {
     const out: string[] = [];
-    const head = (name: string, type: string, help: string) => out.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
+    const head = (name: string, type: string, help: string) =>
+      out.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
 
     head('arbordb_http_requests_total', 'counter', 'HTTP requests by endpoint, method and status.');
     for (const [key, n] of [...this.#requests].sort()) {
       const [endpoint, method, status] = JSON.parse(key) as [string, string, string];
       out.push(`arbordb_http_requests_total${labels({ endpoint, method, status })} ${n}`);
     }
-    head('arbordb_http_request_duration_seconds', 'histogram', 'HTTP request latency by endpoint (until the answer is sent).');
+    head(
+      'arbordb_http_request_duration_seconds',
+      'histogram',
+      'HTTP request latency by endpoint (until the answer is sent).',
+    );
     for (const [endpoint, h] of [...this.#latency].sort(([a], [b]) => a.localeCompare(b))) {
       LATENCY_BUCKETS.forEach((le, i) => {
         out.push(`arbordb_http_request_duration_seconds_bucket${labels({ endpoint, le: String(le) })} ${h.counts[i]}`);
@@ -88,9 +99,19 @@ export class HttpMetrics {
       head(name, type, help);
       out.push(`${name} ${v}`);
     };
-    simple('arbordb_http_points_ingested_total', 'counter', 'Points inserted through the HTTP API.', this.pointsIngested);
+    simple(
+      'arbordb_http_points_ingested_total',
+      'counter',
+      'Points inserted through the HTTP API.',
+      this.pointsIngested,
+    );
     simple('arbordb_http_points_read_total', 'counter', 'Raw points answered by the HTTP API.', this.pointsRead);
-    simple('arbordb_http_windows_read_total', 'counter', 'Statistical windows answered by the HTTP API.', this.windowsRead);
+    simple(
+      'arbordb_http_windows_read_total',
+      'counter',
+      'Statistical windows answered by the HTTP API.',
+      this.windowsRead,
+    );
     simple('arbordb_http_live_subscribers', 'gauge', 'Open live (SSE) connections.', this.liveSubscribers);
     simple('arbordb_http_live_points_total', 'counter', 'Points pushed to live subscribers.', this.livePointsPushed);
 
@@ -100,8 +121,14 @@ export class HttpMetrics {
         if (m !== undefined && typeof v === 'number') simple(m.name, m.type, m.help, v);
       }
       simple('arbordb_catalog_streams', 'gauge', 'Live streams in the catalog.', stats.streams);
-      simple('arbordb_catalog_collections', 'gauge', 'Collections holding at least one live stream.', stats.collections);
-      if (stats.diskBytes !== null) simple('arbordb_disk_bytes', 'gauge', 'Bytes of the data directory on disk.', stats.diskBytes);
+      simple(
+        'arbordb_catalog_collections',
+        'gauge',
+        'Collections holding at least one live stream.',
+        stats.collections,
+      );
+      if (stats.diskBytes !== null)
+        simple('arbordb_disk_bytes', 'gauge', 'Bytes of the data directory on disk.', stats.diskBytes);
     }
     const mem = process.memoryUsage();
     simple('process_resident_memory_bytes', 'gauge', 'Resident memory of the server process.', mem.rss);

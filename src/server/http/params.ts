@@ -40,9 +40,11 @@ const I64_MAX = (1n << 63n) - 1n;
 const MAX_TEXT = 4096;
 
 function single(raw: RawParam, name: string): string | undefined {
-  if (raw.values.length > 1) throw new DbError(438, `parameter ${name} is given ${raw.values.length} times; give it once`);
+  if (raw.values.length > 1)
+    throw new DbError(438, `parameter ${name} is given ${raw.values.length} times; give it once`);
   const v = raw.values[0];
-  if (v !== undefined && v.length > MAX_TEXT) throw new DbError(438, `parameter ${name} is longer than ${MAX_TEXT} characters`);
+  if (v !== undefined && v.length > MAX_TEXT)
+    throw new DbError(438, `parameter ${name} is longer than ${MAX_TEXT} characters`);
   return v;
 }
 
@@ -75,10 +77,16 @@ function scalar<T>(
 }
 
 /** A stream uuid (any case, with or without hyphens); 438 when malformed. Path parameter by default. */
-export function uuidParam(description = 'the stream (RFC 4122 uuid)', location: ParamLocation = 'path'): Param<StreamId> {
-  return scalar({ description, in: location, required: true }, { type: 'string', format: 'uuid' }, (t) =>
-    parseStreamId(t),
-  undefined);
+export function uuidParam(
+  description = 'the stream (RFC 4122 uuid)',
+  location: ParamLocation = 'path',
+): Param<StreamId> {
+  return scalar(
+    { description, in: location, required: true },
+    { type: 'string', format: 'uuid' },
+    (t) => parseStreamId(t),
+    undefined,
+  );
 }
 
 /**
@@ -185,7 +193,11 @@ export function boolParam(description: string, fallback = false): Param<boolean>
 }
 
 export function enumParam<const V extends string>(description: string, values: readonly V[], fallback?: V): Param<V> {
-  const schema: JsonSchema = { type: 'string', enum: [...values], ...(fallback === undefined ? {} : { default: fallback }) };
+  const schema: JsonSchema = {
+    type: 'string',
+    enum: [...values],
+    ...(fallback === undefined ? {} : { default: fallback }),
+  };
   return scalar(
     { description },
     schema,

@@ -7,7 +7,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Backend } from '../../db/backend.ts';
 import type { HttpMetrics } from './metrics.ts';
-import type { ParamValues, ParamsSpec } from './params.ts';
+import type { ParamsSpec, ParamValues } from './params.ts';
 import type { JsonSchema } from './shapes.ts';
 
 export type Method = 'GET' | 'POST' | 'PATCH' | 'DELETE';

@@ -106,14 +106,22 @@ const listStreams = defineRoute({
     });
     if (p.q !== '') found = found.filter((d) => matches(d, p.q));
     const truncated = found.length > p.limit;
-    found.sort((a, b) => a.collection.localeCompare(b.collection) || (a.tags.name ?? '').localeCompare(b.tags.name ?? ''));
+    found.sort(
+      (a, b) => a.collection.localeCompare(b.collection) || (a.tags.name ?? '').localeCompare(b.tags.name ?? ''),
+    );
     const rows = found.slice(0, p.limit);
-    await streamTable(res, signal, chunked(rows, 1000), jsonRows<StreamDescriptor>('streams', (d) => streamJson(d)), {
-      format,
-      iso: false,
-      meta: () => ({ truncated }),
-      headers: () => ({ 'x-arbor-truncated': String(truncated) }),
-    });
+    await streamTable(
+      res,
+      signal,
+      chunked(rows, 1000),
+      jsonRows<StreamDescriptor>('streams', (d) => streamJson(d)),
+      {
+        format,
+        iso: false,
+        meta: () => ({ truncated }),
+        headers: () => ({ 'x-arbor-truncated': String(truncated) }),
+      },
+    );
   },
 });
 
@@ -129,7 +137,10 @@ const listCollections = defineRoute({
     '200': {
       description: 'collections',
       content: {
-        'application/json': { type: 'object', properties: { collections: { type: 'array', items: { type: 'string' } } } },
+        'application/json': {
+          type: 'object',
+          properties: { collections: { type: 'array', items: { type: 'string' } } },
+        },
       },
     },
   },

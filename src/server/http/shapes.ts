@@ -33,11 +33,18 @@ export function str(opts: { readonly maxLength?: number; readonly description?: 
   };
 }
 
-export function int(opts: { readonly min?: number; readonly max?: number; readonly description?: string } = {}): Shape<number> {
+export function int(
+  opts: { readonly min?: number; readonly max?: number; readonly description?: string } = {},
+): Shape<number> {
   const min = opts.min ?? Number.MIN_SAFE_INTEGER;
   const max = opts.max ?? Number.MAX_SAFE_INTEGER;
   return {
-    schema: { type: 'integer', minimum: min, maximum: max, ...(opts.description ? { description: opts.description } : {}) },
+    schema: {
+      type: 'integer',
+      minimum: min,
+      maximum: max,
+      ...(opts.description ? { description: opts.description } : {}),
+    },
     check(v, path) {
       if (typeof v !== 'number' || !Number.isSafeInteger(v)) throw bad(path, `must be an integer, got ${describe(v)}`);
       if (v < min || v > max) throw bad(path, `${v} is outside [${min}, ${max}]`);
@@ -65,13 +72,25 @@ export function nullable<T>(inner: Shape<T>): Shape<T | null> {
 
 /** A key that may be absent (its value is then `undefined`). */
 export function optional<T>(inner: Shape<T>): Shape<T | undefined> {
-  return { schema: inner.schema, optional: true, check: (v, path) => (v === undefined ? undefined : inner.check(v, path)) };
+  return {
+    schema: inner.schema,
+    optional: true,
+    check: (v, path) => (v === undefined ? undefined : inner.check(v, path)),
+  };
 }
 
-export function array<T>(item: Shape<T>, opts: { readonly maxItems?: number; readonly description?: string } = {}): Shape<T[]> {
+export function array<T>(
+  item: Shape<T>,
+  opts: { readonly maxItems?: number; readonly description?: string } = {},
+): Shape<T[]> {
   const maxItems = opts.maxItems ?? 4096;
   return {
-    schema: { type: 'array', items: item.schema, maxItems, ...(opts.description ? { description: opts.description } : {}) },
+    schema: {
+      type: 'array',
+      items: item.schema,
+      maxItems,
+      ...(opts.description ? { description: opts.description } : {}),
+    },
     check(v, path) {
       if (!Array.isArray(v)) throw bad(path, `must be an array, got ${describe(v)}`);
       if (v.length > maxItems) throw bad(path, `has ${v.length} items, at most ${maxItems} allowed`);
@@ -81,7 +100,10 @@ export function array<T>(item: Shape<T>, opts: { readonly maxItems?: number; rea
 }
 
 /** An object with string keys and values of one shape. */
-export function record<T>(value: Shape<T>, opts: { readonly maxEntries?: number; readonly description?: string } = {}): Shape<Record<string, T>> {
+export function record<T>(
+  value: Shape<T>,
+  opts: { readonly maxEntries?: number; readonly description?: string } = {},
+): Shape<Record<string, T>> {
   const maxEntries = opts.maxEntries ?? 4096;
   return {
     schema: {
@@ -91,7 +113,8 @@ export function record<T>(value: Shape<T>, opts: { readonly maxEntries?: number;
       ...(opts.description ? { description: opts.description } : {}),
     },
     check(v, path) {
-      if (typeof v !== 'object' || v === null || Array.isArray(v)) throw bad(path, `must be an object, got ${describe(v)}`);
+      if (typeof v !== 'object' || v === null || Array.isArray(v))
+        throw bad(path, `must be an object, got ${describe(v)}`);
       const entries = Object.entries(v);
       if (entries.length > maxEntries) throw bad(path, `has ${entries.length} keys, at most ${maxEntries} allowed`);
       const out: Record<string, T> = {};
@@ -124,7 +147,8 @@ export function object<P extends Readonly<Record<string, Shape<unknown>>>>(
       ...(description ? { description } : {}),
     },
     check(v, path) {
-      if (typeof v !== 'object' || v === null || Array.isArray(v)) throw bad(path, `must be an object, got ${describe(v)}`);
+      if (typeof v !== 'object' || v === null || Array.isArray(v))
+        throw bad(path, `must be an object, got ${describe(v)}`);
       const o = v as Record<string, unknown>;
       for (const k of Object.keys(o)) {
         if (!(k in props)) throw bad(`${path}.${k}`, `is not a known key (known: ${Object.keys(props).join(', ')})`);

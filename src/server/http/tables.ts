@@ -169,7 +169,12 @@ export async function streamTable<C>(
 }
 
 /** One JSON object as the whole answer. */
-export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+export function sendJson(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): void {
   const text = JSON.stringify(body);
   res.writeHead(status, {
     'content-type': MEDIA_TYPES.json,

@@ -81,7 +81,6 @@ export async function runServer(cfg: ServeConfig, io: ServeIO): Promise<RunningS
       service: {
         enableFaultInject: cfg.enableFaultInject,
         onFault: (_kind, delayMs) => (io.onFault ?? defaultFault)(delayMs),
-        proxyEndpoints: [],
       },
       log: (line) => io.err(`arbor serve: ${line}`),
     });

@@ -30,8 +30,11 @@ export interface ServiceOptions {
    * ms). The CLI kills the process; tests record the call. Default: nothing happens.
    */
   readonly onFault?: (kind: 'panic', delayMs: number) => void;
-  /** Endpoints reported by Info in `proxy.proxyEndpoints` when the backend reports none. */
-  readonly proxyEndpoints?: readonly string[];
+  /**
+   * Endpoints reported by Info in `proxy.proxyEndpoints` when the backend reports none: a list,
+   * or a function read at each Info (the gRPC adapter knows its port only after binding).
+   */
+  readonly proxyEndpoints?: readonly string[] | (() => readonly string[]);
   /** Points, windows or rows per streamed message (default 5000, as BTrDB v4). */
   readonly pointsPerMessage?: number;
   /** Called with errors that are not DbErrors (bugs, I/O failures) before they are answered 500. */

@@ -17,7 +17,8 @@ export const EMPTY_FAULT: FaultInjectResponse = { rv: new Uint8Array(0) };
 
 export async function info(backend: Backend, opts: ServiceOptions): Promise<InfoResponse> {
   const i = await backend.info();
-  const proxyEndpoints = i.proxyEndpoints.length > 0 ? i.proxyEndpoints : (opts.proxyEndpoints ?? []);
+  const own = typeof opts.proxyEndpoints === 'function' ? opts.proxyEndpoints() : (opts.proxyEndpoints ?? []);
+  const proxyEndpoints = i.proxyEndpoints.length > 0 ? i.proxyEndpoints : own;
   return { majorVersion: i.majorVersion, minorVersion: i.minorVersion, build: i.build, proxy: { proxyEndpoints } };
 }
 
