@@ -1,0 +1,52 @@
+/**
+ * `npm run bench` — every benchmark program in turn, each in its own process (so one's caches and
+ * heap don't colour the next), with the arguments passed through:
+ *
+ *   npm run bench                 full runs (engine incl. 100M-point flatness, gRPC, import, catalog)
+ *   npm run bench -- --smoke      small runs that check every answer (what CI runs)
+ *   npm run bench -- --only engine,grpc
+ *
+ * Each program prints its table and writes JSON under .bench/.
+ */
+import { spawnSync } from 'node:child_process';
+import os from 'node:os';
+
+const argv = process.argv.slice(2);
+const smoke = argv.includes('--smoke');
+const only = argv.includes('--only') ? argv[argv.indexOf('--only') + 1]!.split(',') : null;
+const passthrough = argv.filter((a, i) => a !== '--only' && argv[i - 1] !== '--only' && a !== '--smoke');
+
+const PROGRAMS: { name: string; file: string; args: string[]; smokeArgs: string[] }[] = [
+  { name: 'engine', file: 'bench/engine-bench.ts', args: [], smokeArgs: ['--smoke'] },
+  { name: 'grpc', file: 'bench/grpc-bench.ts', args: ['10', '1000000'], smokeArgs: ['2', '20000'] },
+  {
+    name: 'import',
+    file: 'bench/import-bench.ts',
+    args: [],
+    smokeArgs: ['--reps', '1', '--rows', '20000', '--out', '.bench/import-smoke.json'],
+  },
+  {
+    name: 'catalog',
+    file: 'bench/catalog-bench.ts',
+    args: [],
+    smokeArgs: ['--streams', '2000', '--creates', '50', '--runs', '30', '--out', '.bench/catalog-smoke.json'],
+  },
+];
+
+let failed = 0;
+for (const p of PROGRAMS) {
+  if (only && !only.includes(p.name)) continue;
+  const args = smoke ? p.smokeArgs : [...p.args, ...(p.name === 'engine' ? passthrough : [])];
+  process.stderr.write(
+    `\n== bench ${p.name} (${args.join(' ') || 'defaults'}), load ${os
+      .loadavg()
+      .map((x) => x.toFixed(2))
+      .join(' ')}\n`,
+  );
+  const r = spawnSync(process.execPath, ['--import', 'tsx', p.file, ...args], { stdio: 'inherit' });
+  if (r.status !== 0) {
+    failed++;
+    process.stderr.write(`bench ${p.name} failed (exit ${r.status})\n`);
+  }
+}
+process.exit(failed ? 1 : 0);
