@@ -180,6 +180,25 @@ describe('export', () => {
     assert.equal(csv.trimEnd().split('\n').length, 101);
   });
 
+  test('re-running an import after a crash left a prefix stores every point exactly once', async () => {
+    const src = path.join(dir, 'rerun.csv');
+    const rows = ['time,value', '1,1', '2,2', '2,2.5', '3,3', '4,4']; // time 2 repeats
+    fs.writeFileSync(src, `${rows.join('\n')}\n`);
+    await importCsv(db, src, create('rt', 'clean'), { quiet: true });
+    const clean = await exported(['rt/clean'], { format: 'csv' });
+    // The crash: only the first batch (here the first three points) was stored.
+    const partial = await connectionOver(db).create({ collection: 'rt', tags: { name: 'crashed' } });
+    await partial.insert([
+      [1n, 1],
+      [2n, 2],
+      [2n, 2.5],
+    ]);
+    await importCsv(db, src, { stream: 'rt/crashed' }, { quiet: true, merge: 'equal' });
+    assert.deepEqual(await exported(['rt/crashed'], { format: 'csv' }), clean);
+    await importCsv(db, src, { stream: 'rt/crashed' }, { quiet: true, merge: 'equal' }); // and again: no change
+    assert.deepEqual(await exported(['rt/crashed'], { format: 'csv' }), clean);
+  });
+
   test('durations parse exactly', () => {
     assert.equal(parseWidth('1.5s'), 1_500_000_000n);
     assert.equal(parseWidth('250'), 250n);

@@ -95,12 +95,13 @@ export interface ImportReport {
   readonly files: readonly string[];
   /** Rows (CSV lines, Arrow rows, PMU sentences) read. */
   readonly rows: number;
-  /** Points inserted, over all streams. */
+  /** Points inserted, over all streams (under a merge policy other than never, some may have been dropped). */
   readonly points: number;
   readonly streams: readonly StreamReport[];
   readonly parseMs: number;
   readonly insertMs: number;
   readonly bytes: number;
+  readonly merge: MergePolicy;
 }
 
 export interface ImportOptions {
@@ -241,6 +242,7 @@ async function importPoints(
     parseMs,
     insertMs,
     bytes: r.bytes,
+    merge: o.merge ?? 'never',
   };
 }
 
@@ -345,6 +347,7 @@ export async function importOpenPmu(
     parseMs,
     insertMs,
     bytes: logs.reduce((n, l) => n + l.bytes, 0),
+    merge: o.merge ?? 'never',
   };
 }
 
@@ -355,7 +358,8 @@ export function formatReport(r: ImportReport): string {
   const head =
     `imported ${r.points} points into ${r.streams.length} stream${r.streams.length === 1 ? '' : 's'} from ` +
     `${r.rows} rows of ${r.files.join(', ')} in ${secs.toFixed(2)} s (${compact(rate)} pts/s; ` +
-    `parse ${(r.parseMs / 1000).toFixed(2)} s, insert ${(r.insertMs / 1000).toFixed(2)} s)\n`;
+    `parse ${(r.parseMs / 1000).toFixed(2)} s, insert ${(r.insertMs / 1000).toFixed(2)} s` +
+    `${r.merge === 'never' ? '' : `; merge ${r.merge}: points already stored may have been skipped or replaced`})\n`;
   return (
     head +
     r.streams.map((s) => `  ${s.uuid}  ${s.label}  ${s.points} points${s.created ? ' (created)' : ''}\n`).join('')
