@@ -32,7 +32,10 @@ function templateCachePath(): string {
   let version = 'unknown';
   for (let i = 0; i < 4; i++, dir = path.dirname(dir)) {
     try {
-      const pkg = JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8')) as { name?: string; version?: string };
+      const pkg = JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8')) as {
+        name?: string;
+        version?: string;
+      };
       if (pkg.name === '@electric-sql/pglite') {
         version = pkg.version ?? version;
         break;
