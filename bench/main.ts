@@ -16,7 +16,16 @@ const smoke = argv.includes('--smoke');
 const only = argv.includes('--only') ? argv[argv.indexOf('--only') + 1]!.split(',') : null;
 const passthrough = argv.filter((a, i) => a !== '--only' && argv[i - 1] !== '--only' && a !== '--smoke');
 
-const PROGRAMS: { name: string; file: string; args: string[]; smokeArgs: string[] }[] = [
+interface Program {
+  name: string;
+  file: string;
+  args: string[];
+  smokeArgs: string[];
+  /** Run with bash instead of node (the Python client's benchmark), with these environment settings. */
+  bash?: { env: Record<string, string>; smokeEnv: Record<string, string> };
+}
+
+const PROGRAMS: Program[] = [
   { name: 'engine', file: 'bench/engine-bench.ts', args: [], smokeArgs: ['--smoke'] },
   { name: 'grpc', file: 'bench/grpc-bench.ts', args: ['10', '1000000'], smokeArgs: ['2', '20000'] },
   {
@@ -43,7 +52,12 @@ for (const p of PROGRAMS) {
       .map((x) => x.toFixed(2))
       .join(' ')}\n`,
   );
-  const r = spawnSync(process.execPath, ['--import', 'tsx', p.file, ...args], { stdio: 'inherit' });
+  const r = p.bash
+    ? spawnSync('bash', [p.file], {
+        stdio: 'inherit',
+        env: { ...process.env, ...(smoke ? p.bash.smokeEnv : p.bash.env) },
+      })
+    : spawnSync(process.execPath, ['--import', 'tsx', p.file, ...args], { stdio: 'inherit' });
   if (r.status !== 0) {
     failed++;
     process.stderr.write(`bench ${p.name} failed (exit ${r.status})\n`);

@@ -103,6 +103,15 @@ PY
 
 cd "$BTRDB_PYTHON_SRC"
 set +e
+if [[ "${ARBOR_COMPAT_BENCH_ONLY:-0}" == 1 ]]; then
+  # Benchmark mode (npm run bench): the Python client's ingest throughput, no tests.
+  env -u BTRDB_PROFILE HOME="$home" BTRDB_ENDPOINTS="$endpoint" BTRDB_API_KEY="$api_key" PYTHONPATH="$pythonpath" \
+    PYTHONDONTWRITEBYTECODE=1 "$COMPAT_PYTHON" -W ignore "$here/ingest_bench.py"
+  status=$?
+  kill -TERM "$server_pid" 2>/dev/null && wait "$server_pid"
+  server_pid=''
+  exit "$status"
+fi
 env -u BTRDB_ENDPOINTS -u BTRDB_API_KEY -u BTRDB_PROFILE \
   HOME="$home" BTRDB_INTEGRATION_TEST_PROFILE=arbor PYTHONPATH="$pythonpath" PYTHONDONTWRITEBYTECODE=1 \
   "$COMPAT_PYTHON" -m pytest tests/btrdb_integration -p no:cacheprovider -rA "${select_args[@]}" "$@"
