@@ -2,7 +2,7 @@
  * The conformance suite against the remote backend: a real `arbor serve` child process (temp data
  * directory, an API key, a free port) reached through `connectRemote` over gRPC — once with the
  * Arrow RPCs for bulk data (the server reports 5.34) and once with the protobuf ones. The BTrDB
- * wire carries neither quality flags nor allowNonFinite streams, so those cases are skipped.
+ * wire carries neither quality flags nor allowNonFinite streams, so those cases check the 501 refusal.
  */
 import fs from 'node:fs';
 import os from 'node:os';

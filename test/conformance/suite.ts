@@ -20,7 +20,7 @@ export type { ConformanceFeatures, ConformanceTarget } from './context.ts';
 
 /**
  * Register the whole suite under `name`, opening one target through `makeConnection`. Cases for
- * ArborDB extensions the backend lacks (see ConformanceFeatures) are skipped, not failed.
+ * ArborDB extensions the backend lacks (see ConformanceFeatures) are checked to be refused with 501.
  */
 export function runConformance(
   name: string,

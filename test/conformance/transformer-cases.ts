@@ -134,10 +134,13 @@ export function transformerCases(ctx: Ctx): void {
       assert.match(await set.toCsv({ columnName: 'uuid' }), /^time,/);
     });
 
-    test('includeFlags adds a label/flags column for streams that carry flags', {
-      skip: !ctx.features.flags,
-    }, async () => {
+    test('includeFlags adds a label/flags column for streams that carry flags (501 where flags are unsupported)', async () => {
       const s = await ctx.stream({ name: 'flagged' });
+      if (!ctx.features.flags) {
+        const flagged = { times: BigInt64Array.of(T0), values: Float64Array.of(1), flags: Uint32Array.of(7) };
+        await rejectsWith(() => s.insert(flagged), 501, 'flags over this backend');
+        return;
+      }
       await s.insert({
         times: BigInt64Array.of(T0, T0 + 1n),
         values: Float64Array.of(1, 2),
