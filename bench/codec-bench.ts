@@ -13,6 +13,7 @@ import path from 'node:path';
 import { describeLeaf } from '../src/codec/describe-block.ts';
 import { decodeLeaf, encodeLeaf } from '../src/codec/leaf-block.ts';
 import type { LeafColumns } from '../src/codec/types.ts';
+import { mulberry32 } from '../src/core/random.ts';
 
 const args = process.argv.slice(2);
 const arg = (k: string, d: number): number => {
@@ -22,18 +23,6 @@ const arg = (k: string, d: number): number => {
 const POINTS = arg('--points', 1_000_000);
 const ROUNDS = arg('--rounds', 5);
 const PMU_DIR = process.env.PMU_DIR ?? '/work/shared/data/openpmu-rio-2012';
-
-/** mulberry32, as in ../shared/peers/lib/common.mjs (reimplemented: bench must not import shared code). */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Stream `s` of gen.mjs: t = T0 + i·8 333 333 ns ± 1000 ns, v = 7200 + 5·sin(2π·60.05·t + φ) + noise. */
 function synthetic(n: number, s = 0): { times: BigInt64Array; values: Float64Array } {

@@ -5,23 +5,15 @@
  * 7200 + 5·sin(2π·60.05·t + phase) + triangular noise in (−0.1, 0.1), mulberry32 per stream.
  */
 import fs from 'node:fs';
+import { mulberry32 } from '../src/core/random.ts';
+
+export { mulberry32 };
 
 export const T0 = 1_704_067_200_000_000_000n;
 export const PERIOD_NS = 8_333_333;
 const JITTER = 1000;
 const SEED = 20240101;
 const FREQ = 60.05;
-
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export interface Series {
   readonly times: BigInt64Array;

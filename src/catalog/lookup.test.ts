@@ -4,21 +4,10 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
+import { mulberry32 } from '../core/random.ts';
 import { byteCompare, rejectsWith, sid } from './catalog-testing.ts';
 import { openPgliteCatalog, type PgliteCatalog } from './pglite-catalog.ts';
 import type { LookupQuery, StreamMeta } from './types.ts';
-
-/** mulberry32: a small seeded PRNG so failures reproduce. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const COLLECTIONS = ['a', 'a/b', 'a/b/c', 'a/bc', 'ab', 'b/x', 'b/x/', 'ü/x', 'Z', 'a%b', 'a_b'];
 const NAMES = ['n1', 'n2', 'n3', 'N1', 'é', ''];
@@ -53,7 +42,7 @@ const pick = <T>(r: () => number, xs: readonly T[]): T => xs[Math.floor(r() * xs
 
 before(async () => {
   cat = await openPgliteCatalog(null);
-  const r = rng(42);
+  const r = mulberry32(42);
   for (let i = 1; i <= 600; i++) {
     const tags: Record<string, string> = { name: pick(r, NAMES), unit: pick(r, UNITS) };
     if (r() < 0.3) tags.distiller = pick(r, ['d1', 'd2']);
@@ -99,7 +88,7 @@ test('the model and the catalog hold the same streams', async () => {
 });
 
 test('random lookups with prefix, tag and annotation filters answer what the model answers', async () => {
-  const r = rng(7);
+  const r = mulberry32(7);
   const prefixes = ['', 'a', 'a/', 'a/b', 'b/x/', 'ü', 'Z', 'a%', 'a_', 'nope', ...COLLECTIONS];
   let nonEmpty = 0;
   for (let i = 0; i < 400; i++) {

@@ -10,6 +10,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { mulberry32 } from '../core/random.ts';
 import { encodeCoreNode } from './core-node.ts';
 import { encodeLeaf, type LeafEncodeOptions } from './leaf-block.ts';
 import { type CoreNode, emptyCoreNode, FANOUT, type LeafColumns } from './types.ts';
@@ -47,17 +48,6 @@ export interface CoreFixture {
     readonly mean: string;
     readonly m2: string;
   }[];
-}
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const bitsToFloats = (bits: bigint[]): Float64Array => new Float64Array(BigUint64Array.from(bits).buffer);

@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import type { RawArrays } from '../../src/client/points.ts';
 import { type ErrorCode, isDbError } from '../../src/core/errors.ts';
+import { mulberry32 } from '../../src/core/random.ts';
 import { ReferenceStream, type RefPoint } from '../model/reference-stream.ts';
 
 /** 2017-07-14T02:40:00Z, the docs' favourite time. */
@@ -51,14 +52,7 @@ export function series(n: number, step: bigint, value: (i: number) => number = (
 
 /** Deterministic pseudo-random points in [start, start + span), values with fractions and signs. */
 export function scattered(n: number, seed: number, start = T0, span = 1n << 36n): RefPoint[] {
-  let a = seed >>> 0;
-  const rnd = (): number => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const rnd = mulberry32(seed);
   const out: RefPoint[] = [];
   for (let i = 0; i < n; i++) {
     const t = start + (BigInt(Math.floor(rnd() * 2 ** 31)) * span) / (1n << 31n);

@@ -8,9 +8,13 @@
  * MIN_TIME ≤ start < end ≤ MAX_TIME − 1, pw is 0–63, window widths are 1 ns – 2^62 with at most
  * ~5000 windows per query.
  */
+
+import { mulberry32 } from '../../src/core/random.ts';
 import { MAX_TIME, MIN_TIME } from '../../src/core/time.ts';
 import type { MergePolicy } from '../../src/core/types.ts';
 import type { RefPoint } from './reference-stream.ts';
+
+export { mulberry32 };
 
 /** 'old' = at an earlier retained version, chosen by the harness. */
 export type VersionChoice = 'latest' | 'old';
@@ -36,18 +40,6 @@ const DEFAULT_BASE = 1_700_000_000_000_000_000n;
 const DEFAULT_SPAN = 1n << 36n;
 const POOL_SIZE = 5000;
 const POLICIES: readonly MergePolicy[] = ['never', 'equal', 'retain', 'replace'];
-
-/** mulberry32: a tiny, good-enough 32-bit PRNG. Returns floats in [0, 1). */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const bitLength = (n: bigint): number => (n <= 0n ? 0 : n.toString(2).length);
 const clamp = (t: bigint, lo: bigint, hi: bigint): bigint => (t < lo ? lo : t > hi ? hi : t);

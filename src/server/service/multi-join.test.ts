@@ -1,19 +1,12 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { gatherFloat, outerJoin, snapJoin } from '../../client/join.ts';
+import { mulberry32 } from '../../core/random.ts';
 import type { PointBatch } from '../../core/types.ts';
 import { joinSources, snapPoints } from './multi-join.ts';
 
 /** A deterministic PRNG (mulberry32) so failures reproduce. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), a | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = mulberry32;
 
 function randomStream(r: () => number, n: number): PointBatch {
   const times = Array.from({ length: n }, () => BigInt(Math.floor(r() * 200) - 20)).sort((a, b) =>
