@@ -82,7 +82,12 @@ export async function loadDemoData(db: Backend, opts: DemoOptions = {}): Promise
   }
   const out: DemoStream[] = [];
   const dir = opts.dataDir ?? DEMO_DATA_DIR;
-  const files = fs.existsSync(dir) ? fs.readdirSync(dir).filter((f) => /^\d{4}-\d{2}-\d{2}_.*\.csv$/.test(f)).sort() : [];
+  const files = fs.existsSync(dir)
+    ? fs
+        .readdirSync(dir)
+        .filter((f) => /^\d{4}-\d{2}-\d{2}_.*\.csv$/.test(f))
+        .sort()
+    : [];
   if (files.length === 0) log(`demo data: no OpenPMU files in ${dir}`);
   for (const file of files) {
     const pmu = readOpenPmu(path.join(dir, file));

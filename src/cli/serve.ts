@@ -37,7 +37,8 @@ export async function serveCommand(argv: string[]): Promise<void> {
   const mode = cfg.tlsCert === null ? '' : ' tls';
   const where = cfg.data === null ? ':memory:' : cfg.data;
   err(`arbor serve: data=${where} keys=${cfg.apiKeys.length} http=${cfg.http} (reserved, not served yet)`);
-  out(`arbor serve: ready grpc=${running.grpc.address}${mode}`);
+  out(`arbor serve: ready grpc=${running.grpc.address} http=${running.http.address}${mode}`);
+  out(`arbor serve: open http://${running.http.address}/ for the web plotter`);
 
   await new Promise<void>((resolve) => {
     let signals = 0;

@@ -7,8 +7,8 @@
 
 import { ApiError, followEvents, getBlob, getJson, onKeyNeeded, qs } from './api.js';
 import { PALETTE, Plot } from './plot.js';
-import { renderMeta, renderTree } from './tree.js';
 import { formatIso, formatSpan, log2Floor, MAX_TIME, MIN_TIME, parseTime } from './time.js';
+import { renderMeta, renderTree } from './tree.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -21,7 +21,16 @@ const state = {
 };
 const known = new Map(); // uuid → stream JSON
 const results = new Map(); // uuid → plotted series data
-const debug = { lastQuery: null, queries: 0, pending: 0, renders: 0, errors: 0, state, liveEvents: 0 };
+const debug = {
+  lastQuery: null,
+  queries: 0,
+  pending: 0,
+  renders: 0,
+  errors: 0,
+  state,
+  liveEvents: 0,
+  liveReady: false,
+};
 window.__arbor = debug;
 
 const plot = new Plot($('plot'));
@@ -182,7 +191,9 @@ function draw() {
       const color = PALETTE[i % PALETTE.length];
       const base = { uuid: s.uuid, name: s.name, unit: s.unit, color };
       if (!r) return { ...base, mode: 'windows', windows: { t: [], min: [], mean: [], max: [], count: [], width: 1n } };
-      return r.mode === 'raw' ? { ...base, mode: 'raw', points: r.data } : { ...base, mode: 'windows', windows: r.data };
+      return r.mode === 'raw'
+        ? { ...base, mode: 'raw', points: r.data }
+        : { ...base, mode: 'windows', windows: r.data };
     })
     .filter(Boolean);
   $('empty').hidden = state.streams.length > 0;
@@ -209,7 +220,11 @@ function renderLegend() {
     name.textContent = `${s.name} (${s.unit || 'no unit'})`;
     const mode = document.createElement('span');
     mode.className = 'mode';
-    mode.textContent = r ? (r.mode === 'raw' ? `${r.total} raw points` : `mean, min–max of ${r.total.toLocaleString('en')} points`) : '';
+    mode.textContent = r
+      ? r.mode === 'raw'
+        ? `${r.total} raw points`
+        : `mean, min–max of ${r.total.toLocaleString('en')} points`
+      : '';
     item.append(sw, name, mode);
     const flagged = r?.mode === 'raw' ? r.points.filter((p) => p.flags).length : 0;
     if (flagged > 0) {
@@ -298,7 +313,8 @@ async function toggleStream(s, on) {
 function focus(uuid) {
   state.focused = uuid;
   writeHash();
-  for (const row of document.querySelectorAll('.tree .stream')) row.classList.toggle('focused', row.dataset.uuid === uuid);
+  for (const row of document.querySelectorAll('.tree .stream'))
+    row.classList.toggle('focused', row.dataset.uuid === uuid);
   renderMeta($('meta'), uuid).catch(fail);
 }
 
@@ -315,7 +331,10 @@ function restartLive() {
   liveAbort = ac;
   const ids = state.streams.map((s) => s.uuid).join(',');
   followEvents(`/api/live?${qs({ uuid: ids })}`, ac.signal, (name, data) => {
-    if (name === 'ready') status(`live: following ${data.streams.length} stream(s)`);
+    if (name === 'ready') {
+      debug.liveReady = true;
+      status(`live: following ${data.streams.length} stream(s)`);
+    }
     if (name === 'error') fail(new Error(data.error?.message ?? 'live stream ended'));
     if (name !== 'points' || data.times.length === 0) return;
     debug.liveEvents++;
@@ -362,6 +381,7 @@ async function downloadCsv() {
 function wireInput() {
   const canvas = $('plot');
   const wrap = $('plot-wrap');
+  wrap.tabIndex = 0; // the plot takes keyboard input (+, −, arrows): a focusable application region
   let drag = null;
   canvas.addEventListener(
     'wheel',
@@ -482,7 +502,8 @@ async function loadTree() {
     (s, on) => toggleStream(s, on).catch(fail),
   );
   if (state.focused) {
-    for (const row of document.querySelectorAll('.tree .stream')) row.classList.toggle('focused', row.dataset.uuid === state.focused);
+    for (const row of document.querySelectorAll('.tree .stream'))
+      row.classList.toggle('focused', row.dataset.uuid === state.focused);
   }
 }
 

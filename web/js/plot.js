@@ -18,7 +18,8 @@ function niceTicks(lo, hi, n) {
   const mag = 10 ** Math.floor(Math.log10(raw));
   const step = [1, 2, 2.5, 5, 10].map((k) => k * mag).find((s) => s >= raw) ?? 10 * mag;
   const out = [];
-  for (let v = Math.ceil(lo / step) * step; v <= hi + step * 1e-9; v += step) out.push(Math.abs(v) < step * 1e-9 ? 0 : v);
+  for (let v = Math.ceil(lo / step) * step; v <= hi + step * 1e-9; v += step)
+    out.push(Math.abs(v) < step * 1e-9 ? 0 : v);
   return { ticks: out, step };
 }
 
@@ -273,7 +274,10 @@ export class Plot {
         else hi = mid - 1;
       }
       if (w.t.length === 0 || w.t[lo] > t || w.t[lo] + w.width <= t) return null;
-      return { t: w.t[lo], text: `${w.mean[lo].toPrecision(6)} (${w.min[lo].toPrecision(6)} … ${w.max[lo].toPrecision(6)}, n=${w.count[lo]})` };
+      return {
+        t: w.t[lo],
+        text: `${w.mean[lo].toPrecision(6)} (${w.min[lo].toPrecision(6)} … ${w.max[lo].toPrecision(6)}, n=${w.count[lo]})`,
+      };
     }
     const p = s.points;
     if (!p || p.t.length === 0) return null;

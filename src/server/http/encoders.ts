@@ -62,3 +62,42 @@ export async function* chunked<T>(items: readonly T[], size = 5000): AsyncGenera
   if (items.length === 0) yield [];
   for (let i = 0; i < items.length; i += size) yield items.slice(i, i + size);
 }
+
+/**
+ * Merge small point batches (the engine yields leaf-sized or smaller views) into batches of at
+ * least `min` points, so each answer chunk (an Arrow record batch, a sink write) is worth its
+ * overhead. Flags are kept when any batch has them (missing ones become 0). Holds at most one
+ * output batch: a slow reader still holds the read back.
+ */
+export async function* coalesce(source: AsyncIterable<PointBatch>, min = 4096): AsyncGenerator<PointBatch> {
+  let parts: PointBatch[] = [];
+  let n = 0;
+  const merge = (): PointBatch => {
+    if (parts.length === 1) return parts[0]!;
+    const times = new BigInt64Array(n);
+    const values = new Float64Array(n);
+    const anyFlags = parts.some((p) => p.flags !== undefined);
+    const flags = anyFlags ? new Uint32Array(n) : undefined;
+    let at = 0;
+    for (const p of parts) {
+      times.set(p.times, at);
+      values.set(p.values, at);
+      if (flags && p.flags) flags.set(p.flags, at);
+      at += p.times.length;
+    }
+    return flags ? { times, values, flags } : { times, values };
+  };
+  let yielded = false;
+  for await (const b of source) {
+    if (b.times.length === 0) continue;
+    parts.push(b);
+    n += b.times.length;
+    if (n >= min) {
+      yield merge();
+      yielded = true;
+      parts = [];
+      n = 0;
+    }
+  }
+  if (n > 0 || !yielded) yield n > 0 ? merge() : { times: new BigInt64Array(0), values: new Float64Array(0) };
+}

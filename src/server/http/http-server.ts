@@ -98,8 +98,11 @@ export async function startHttpServer(db: Backend, opts: HttpServerOptions = {})
       closing ??= new Promise<void>((resolve) => {
         app.shutdown();
         const timer = setTimeout(() => server.closeAllConnections(), opts.graceMs ?? 5000);
+        // Connections become idle as their answers finish (live streams end at once): close them then.
+        const idle = setInterval(() => server.closeIdleConnections(), 50);
         server.close(() => {
           clearTimeout(timer);
+          clearInterval(idle);
           resolve();
         });
         server.closeIdleConnections();

@@ -23,7 +23,11 @@ export class TestClient {
     readonly key?: string,
   ) {}
 
-  async request(method: string, path: string, init: { body?: string | Uint8Array; headers?: Record<string, string> } = {}): Promise<Answer> {
+  async request(
+    method: string,
+    path: string,
+    init: { body?: string | Uint8Array; headers?: Record<string, string> } = {},
+  ): Promise<Answer> {
     const headers: Record<string, string> = { ...(init.headers ?? {}) };
     if (this.key !== undefined) headers.authorization = `Bearer ${this.key}`;
     const res = await fetch(this.base + path, {
@@ -50,10 +54,17 @@ export class TestClient {
   }
 
   /** GET bytes (e.g. Arrow). */
-  async bytes(path: string, headers: Record<string, string> = {}): Promise<{ status: number; body: Uint8Array; type: string }> {
+  async bytes(
+    path: string,
+    headers: Record<string, string> = {},
+  ): Promise<{ status: number; body: Uint8Array; type: string }> {
     const h = { ...headers, ...(this.key === undefined ? {} : { authorization: `Bearer ${this.key}` }) };
     const res = await fetch(this.base + path, { headers: h });
-    return { status: res.status, body: new Uint8Array(await res.arrayBuffer()), type: res.headers.get('content-type') ?? '' };
+    return {
+      status: res.status,
+      body: new Uint8Array(await res.arrayBuffer()),
+      type: res.headers.get('content-type') ?? '',
+    };
   }
 }
 
@@ -65,7 +76,10 @@ export function errorOf(a: Answer): ErrorJson['error'] {
 }
 
 /** A Backend whose rawValues count the batches pulled and may fail after `failAfter` batches. */
-export function countingBackend(inner: Backend, opts: { failAfter?: number } = {}): { backend: Backend; pulled: () => number } {
+export function countingBackend(
+  inner: Backend,
+  opts: { failAfter?: number } = {},
+): { backend: Backend; pulled: () => number } {
   let pulled = 0;
   const backend = new Proxy(inner, {
     get(target, prop, receiver) {

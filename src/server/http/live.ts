@@ -78,7 +78,7 @@ async function serveLive(call: Call<unknown, undefined>, ids: readonly StreamId[
   res.writeHead(200, {
     'content-type': 'text/event-stream; charset=utf-8',
     'cache-control': 'no-cache, no-transform',
-    connection: 'keep-alive',
+    connection: 'close',
     'x-accel-buffering': 'no',
   });
   const sink = new ResponseSink(res, call.signal, 0);

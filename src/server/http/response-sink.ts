@@ -59,9 +59,18 @@ export class ResponseSink {
     await this.#write(chunk);
   }
 
+  /** Finish the answer; resolves when it is sent, or at once when the client is gone. */
   async end(): Promise<void> {
     await this.flush();
-    await new Promise<void>((resolve) => this.res.end(resolve));
+    if (this.res.destroyed) return;
+    await new Promise<void>((resolve) => {
+      // 'close' also covers a socket destroyed before the end is flushed ('finish' never comes).
+      this.res.once('close', resolve);
+      this.res.end(() => {
+        this.res.off('close', resolve);
+        resolve();
+      });
+    });
   }
 
   async #write(chunk: string | Uint8Array): Promise<void> {

@@ -7,7 +7,7 @@ import { DbError } from '../../core/errors.ts';
 import type { StatPoint } from '../../core/stat.ts';
 import { MAX_INSERT_TIME, MAX_TIME, MIN_TIME } from '../../core/time.ts';
 import { MERGE_POLICIES, type PointBatch } from '../../core/types.ts';
-import { chunked, POINTS, WINDOWS } from './encoders.ts';
+import { chunked, coalesce, POINTS, WINDOWS } from './encoders.ts';
 import { insertBody } from './insert-body.ts';
 import {
   boolParam,
@@ -133,7 +133,7 @@ const rawValues = defineRoute({
         yield v.value;
       }
     }
-    await streamTable(res, signal, chunks(), POINTS, {
+    await streamTable(res, signal, coalesce(chunks()), POINTS, {
       format,
       iso: p.timefmt === 'iso',
       meta: () => ({ version }),

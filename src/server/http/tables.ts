@@ -140,14 +140,14 @@ export async function streamTable<C>(
       const chunk = next.value;
       opts.onRows?.(enc.count(chunk));
       if (format === 'json') {
-        for (const row of enc.json(chunk, iso)) {
-          await sink.text(first ? row : `,${row}`);
+        const rows = enc.json(chunk, iso);
+        if (rows.length > 0) {
+          await sink.text(first ? rows.join(',') : `,${rows.join(',')}`);
           first = false;
         }
-      } else if (format === 'ndjson') {
-        for (const row of enc.json(chunk, iso)) await sink.text(`${row}\n`);
-      } else if (format === 'csv') {
-        for (const row of enc.csv(chunk, iso)) await sink.text(`${row}\n`);
+      } else if (format === 'ndjson' || format === 'csv') {
+        const rows = format === 'ndjson' ? enc.json(chunk, iso) : enc.csv(chunk, iso);
+        if (rows.length > 0) await sink.text(`${rows.join('\n')}\n`);
       } else {
         await sink.bytes(stitch.chunk(enc.arrow!(chunk)));
       }

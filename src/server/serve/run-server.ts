@@ -10,6 +10,7 @@ import fs from 'node:fs';
 import { isDbError } from '../../core/errors.ts';
 import { type Database, openDatabase } from '../../db/database.ts';
 import { type GrpcServer, startGrpcServer, type TlsFiles } from '../grpc/grpc-server.ts';
+import { type HttpServer, startHttpServer } from '../http/index.ts';
 import type { ServeConfig } from './serve-config.ts';
 
 export class ServeError extends Error {
@@ -29,6 +30,8 @@ export interface ServeIO {
 
 export interface RunningServer {
   readonly grpc: GrpcServer;
+  /** The HTTP API and web plotter. */
+  readonly http: HttpServer;
   readonly database: Database;
   /** Graceful stop; resolves once the database is closed. Idempotent. */
   stop(): Promise<void>;
@@ -91,6 +94,20 @@ export async function runServer(cfg: ServeConfig, io: ServeIO): Promise<RunningS
     if (/EADDRNOTAVAIL|ENOTFOUND|EACCES/.test(msg)) throw new ServeError(`cannot listen on ${cfg.grpc}: ${msg}`);
     throw e;
   }
+  let http: HttpServer;
+  try {
+    http = await startHttpServer(database, {
+      address: cfg.http,
+      apiKeys: cfg.apiKeys,
+      log: (line) => io.err(`arbor serve: ${line}`),
+    });
+  } catch (e) {
+    await grpc.close(0).catch(() => undefined);
+    await database.close().catch(() => undefined);
+    const msg = e instanceof Error ? e.message : String(e);
+    if (/EADDRINUSE/.test(msg)) throw new ServeError(`cannot listen on ${cfg.http}: the address is already in use`);
+    throw e;
+  }
   if (cfg.apiKeys.length === 0) for (const line of openServerWarning(grpc.address)) io.err(line);
   const port = portOf(grpc.address);
   if (tls === undefined && port === '4411') {
@@ -104,9 +121,11 @@ export async function runServer(cfg: ServeConfig, io: ServeIO): Promise<RunningS
   let stopping: Promise<void> | null = null;
   return {
     grpc,
+    http,
     database,
     stop() {
       stopping ??= (async () => {
+        await http.close();
         const clean = await grpc.close(cfg.graceMs);
         if (!clean) io.err(`arbor serve: calls still running after ${cfg.graceMs} ms were cut`);
         await database.close();

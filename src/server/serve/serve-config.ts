@@ -41,7 +41,7 @@ Options (flag > environment variable > default):
                           ':memory:' = an in-memory database, lost on exit (tests)
   --grpc HOST:PORT        gRPC listen address; port 0 = any free    ARBOR_GRPC      default ${DEFAULT_GRPC}
                           (btrdb-python uses TLS exactly when the port is 4411)
-  --http HOST:PORT        HTTP API address — reserved, NOT served   ARBOR_HTTP      default ${DEFAULT_HTTP}
+  --http HOST:PORT        HTTP API + web plotter address           ARBOR_HTTP      default ${DEFAULT_HTTP}
                           yet (a later release serves the JSON API and web UI here)
   --api-key KEY           accept this API key (repeatable)          ARBOR_API_KEYS  comma-separated
   --api-keys-file FILE    accept the keys in FILE, one per line     ARBOR_API_KEYS_FILE
