@@ -22,7 +22,9 @@ export interface ServeProcess {
 
 /** The command line that runs `arbor serve ARGS` from the repository root. */
 export function serveCommandLine(args: readonly string[]): string[] {
-  return ['--import', 'tsx', '-e', ENTRY, '--', ...args];
+  // Tests run servers side by side: unless a test chooses, the HTTP API takes any free port.
+  const http = args.includes('--http') || args.includes('--help') ? [] : ['--http', '127.0.0.1:0'];
+  return ['--import', 'tsx', '-e', ENTRY, '--', ...args, ...http];
 }
 
 /** Run `arbor serve ARGS` to completion (for commands that exit: --help, errors). */

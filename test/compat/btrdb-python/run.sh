@@ -67,7 +67,7 @@ while True:
   mkdir -p "$tmp/data"
   (cd "$repo" && exec node --import tsx -e \
     "import('./src/cli/serve.ts').then((m) => m.serveCommand(process.argv.slice(1)))" -- \
-    --data "$tmp/data" --grpc "$endpoint" --api-key "$api_key" >"$tmp/serve.out" 2>"$tmp/serve.err") &
+    --data "$tmp/data" --grpc "$endpoint" --http 127.0.0.1:0 --api-key "$api_key" >"$tmp/serve.out" 2>"$tmp/serve.err") &
   server_pid=$!
   for _ in $(seq 1 1200); do
     grep -q 'arbor serve: ready' "$tmp/serve.out" 2>/dev/null && break
