@@ -282,7 +282,6 @@ export async function alignedWindows(
     (ns, ne, npw) => (ne <= s || ns >= e ? SKIP : npw <= pw && isAligned(npw) ? WHOLE : DESCEND),
     (ref, ns) => sink.addRef(windowOf(ns), ref),
     (c, ns) => {
-      // biome-ignore lint/complexity/useMathMinMax: bigints; Math.max throws on BigInt
       let lo = lowerBound(c.times, s > ns ? s : ns);
       const hi = lowerBound(c.times, e, lo);
       while (lo < hi) {

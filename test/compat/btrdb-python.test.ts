@@ -25,34 +25,38 @@ function clientSource(): string | undefined {
   return m === undefined ? undefined : path.join('/work/.mirror', m);
 }
 
-test('the unmodified btrdb-python client passes its integration tests and the documented usage', {
-  timeout: 900_000,
-}, async () => {
-  assert.ok(
-    fs.existsSync(python),
-    `${python} is missing: install Debian's python3 (apt-get install python3), or set PYTHON to an interpreter that sees python3-grpcio, python3-pandas, python3-pytest, python3-yaml`,
-  );
-  assert.ok(
-    clientSource() !== undefined,
-    'the btrdb-python source is missing. Get it and point BTRDB_PYTHON_DIR at it:\n' +
-      '  git clone --branch v5.34.2 https://github.com/PingThingsIO/btrdb-python /tmp/btrdb-python\n' +
-      '  export BTRDB_PYTHON_DIR=/tmp/btrdb-python',
-  );
-  const env = { ...process.env };
-  delete env.ARBOR_ENDPOINT; // run.sh starts its own server
-  const { code, output } = await new Promise<{ code: number | null; output: string }>((resolve) => {
-    const child = spawn('bash', [path.join(here, 'run.sh'), '-q'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let output = '';
-    child.stdout.on('data', (d: Buffer) => (output += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (output += d.toString()));
-    child.on('exit', (c) => resolve({ code: c, output }));
-  });
-  const summary = output
-    .split('\n')
-    .filter((l) => /^(PASSED|XPASS|FAILED|ERROR)|\d+ passed|seed_usage|run\.sh|setup\.sh/.test(l));
-  assert.equal(code, 0, `run.sh exited ${code}\n${output.slice(-6000)}`);
-  assert.match(output, /seed_usage: \d+ passed, 0 failed/);
-  assert.match(output, /\d+ passed/);
-  assert.doesNotMatch(output, /\b[1-9]\d* (failed|errors?)\b/);
-  process.stdout.write(`${summary.join('\n')}\n`);
-});
+test(
+  'the unmodified btrdb-python client passes its integration tests and the documented usage',
+  {
+    timeout: 900_000,
+  },
+  async () => {
+    assert.ok(
+      fs.existsSync(python),
+      `${python} is missing: install Debian's python3 (apt-get install python3), or set PYTHON to an interpreter that sees python3-grpcio, python3-pandas, python3-pytest, python3-yaml`,
+    );
+    assert.ok(
+      clientSource() !== undefined,
+      'the btrdb-python source is missing. Get it and point BTRDB_PYTHON_DIR at it:\n' +
+        '  git clone --branch v5.34.2 https://github.com/PingThingsIO/btrdb-python /tmp/btrdb-python\n' +
+        '  export BTRDB_PYTHON_DIR=/tmp/btrdb-python',
+    );
+    const env = { ...process.env };
+    delete env.ARBOR_ENDPOINT; // run.sh starts its own server
+    const { code, output } = await new Promise<{ code: number | null; output: string }>((resolve) => {
+      const child = spawn('bash', [path.join(here, 'run.sh'), '-q'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+      let output = '';
+      child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+      child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+      child.on('exit', (c) => resolve({ code: c, output }));
+    });
+    const summary = output
+      .split('\n')
+      .filter((l) => /^(PASSED|XPASS|FAILED|ERROR)|\d+ passed|seed_usage|run\.sh|setup\.sh/.test(l));
+    assert.equal(code, 0, `run.sh exited ${code}\n${output.slice(-6000)}`);
+    assert.match(output, /seed_usage: \d+ passed, 0 failed/);
+    assert.match(output, /\d+ passed/);
+    assert.doesNotMatch(output, /\b[1-9]\d* (failed|errors?)\b/);
+    process.stdout.write(`${summary.join('\n')}\n`);
+  },
+);

@@ -16,61 +16,65 @@ import { openDatabase } from '../../src/db/database.ts';
 const CHILD = path.join(path.dirname(fileURLToPath(import.meta.url)), 'catalog-child.ts');
 const CYCLES = Number(process.env.ARBOR_CATALOG_CRASH_CYCLES ?? 4);
 
-it(`keeps catalog and engine consistent across ${CYCLES} SIGKILLs during create/obliterate`, {
-  timeout: 600_000,
-}, async () => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'arbor-catalog-crash-'));
-  const created = new Set<string>();
-  const obliterated = new Set<string>();
-  try {
-    for (let c = 0; c < CYCLES; c++) {
-      const child = spawn(process.execPath, ['--import', 'tsx', CHILD, dir, String(c)], {
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      let out = '';
-      let err = '';
-      child.stderr.on('data', (d: Buffer) => {
-        err += d.toString();
-      });
-      const ready = new Promise<void>((resolve, reject) => {
-        child.stdout.on('data', (d: Buffer) => {
-          out += d.toString();
-          if (out.includes('ready\n')) resolve();
+it(
+  `keeps catalog and engine consistent across ${CYCLES} SIGKILLs during create/obliterate`,
+  {
+    timeout: 600_000,
+  },
+  async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'arbor-catalog-crash-'));
+    const created = new Set<string>();
+    const obliterated = new Set<string>();
+    try {
+      for (let c = 0; c < CYCLES; c++) {
+        const child = spawn(process.execPath, ['--import', 'tsx', CHILD, dir, String(c)], {
+          stdio: ['ignore', 'pipe', 'pipe'],
         });
-        child.on('exit', () => reject(new Error(`child exited early: ${err.slice(-1500)}`)));
-      });
-      await ready;
-      await new Promise((r) => setTimeout(r, 300 + Math.random() * 1200));
-      const exited = new Promise((r) => child.on('exit', r));
-      child.kill('SIGKILL');
-      await exited;
-      for (const line of out.split('\n')) {
-        const m = /^(created|obliterated) (\S+)$/.exec(line);
-        if (m?.[1] === 'created') created.add(m[2]!);
-        if (m?.[1] === 'obliterated') obliterated.add(m[2]!);
-      }
-      const db = await openDatabase(dir, { background: false });
-      try {
-        const live = new Set<string>(await db.catalog.liveIds());
-        const inEngine = new Set<string>(db.engine.streamIds());
-        assert.deepEqual([...live].sort(), [...inEngine].sort(), `cycle ${c}: catalog and engine disagree`);
-        for (const id of created) {
-          if (obliterated.has(id)) {
-            assert.ok(!live.has(id), `cycle ${c}: obliterated ${id} is still live`);
-            continue;
-          }
-          assert.ok(live.has(id), `cycle ${c}: acknowledged stream ${id} is missing`);
-          const got = await db.engine.valuesArray(id as StreamId, -(1n << 60n), 48n << 56n);
-          assert.equal(got.times.length, 1, `cycle ${c}: stream ${id} lost its point`);
+        let out = '';
+        let err = '';
+        child.stderr.on('data', (d: Buffer) => {
+          err += d.toString();
+        });
+        const ready = new Promise<void>((resolve, reject) => {
+          child.stdout.on('data', (d: Buffer) => {
+            out += d.toString();
+            if (out.includes('ready\n')) resolve();
+          });
+          child.on('exit', () => reject(new Error(`child exited early: ${err.slice(-1500)}`)));
+        });
+        await ready;
+        await new Promise((r) => setTimeout(r, 300 + Math.random() * 1200));
+        const exited = new Promise((r) => child.on('exit', r));
+        child.kill('SIGKILL');
+        await exited;
+        for (const line of out.split('\n')) {
+          const m = /^(created|obliterated) (\S+)$/.exec(line);
+          if (m?.[1] === 'created') created.add(m[2]!);
+          if (m?.[1] === 'obliterated') obliterated.add(m[2]!);
         }
-        assert.deepEqual((await db.check()).problems, []);
-      } finally {
-        await db.close();
+        const db = await openDatabase(dir, { background: false });
+        try {
+          const live = new Set<string>(await db.catalog.liveIds());
+          const inEngine = new Set<string>(db.engine.streamIds());
+          assert.deepEqual([...live].sort(), [...inEngine].sort(), `cycle ${c}: catalog and engine disagree`);
+          for (const id of created) {
+            if (obliterated.has(id)) {
+              assert.ok(!live.has(id), `cycle ${c}: obliterated ${id} is still live`);
+              continue;
+            }
+            assert.ok(live.has(id), `cycle ${c}: acknowledged stream ${id} is missing`);
+            const got = await db.engine.valuesArray(id as StreamId, -(1n << 60n), 48n << 56n);
+            assert.equal(got.times.length, 1, `cycle ${c}: stream ${id} lost its point`);
+          }
+          assert.deepEqual((await db.check()).problems, []);
+        } finally {
+          await db.close();
+        }
       }
+      assert.ok(created.size > CYCLES, `only ${created.size} streams were created`);
+      assert.ok(obliterated.size > 0, 'no obliterate was acknowledged');
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
     }
-    assert.ok(created.size > CYCLES, `only ${created.size} streams were created`);
-    assert.ok(obliterated.size > 0, 'no obliterate was acknowledged');
-  } finally {
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
-});
+  },
+);
