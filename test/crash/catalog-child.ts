@@ -1,7 +1,9 @@
 /**
  * Child of the catalog/engine consistency test: creates streams (each with one point) and
  * obliterates some, forever, printing "created <id>" / "obliterated <id>" only after each call
- * resolved. The parent kills it with SIGKILL at a random moment.
+ * resolved, and "obliterating <id>" before an obliterate starts (if the kill lands before
+ * "obliterated", that stream is in doubt: it may or may not be gone). The parent kills it with
+ * SIGKILL at a random moment.
  */
 import { newStreamId } from '../../src/core/uuid.ts';
 import { openDatabase } from '../../src/db/database.ts';
@@ -19,6 +21,7 @@ for (let i = 0; ; i++) {
   mine.push(id);
   if (i % 3 === 2) {
     const victim = mine.shift()!;
+    process.stdout.write(`obliterating ${victim}\n`); // in doubt until "obliterated" follows
     await db.obliterate(victim as never);
     process.stdout.write(`obliterated ${victim}\n`);
   }

@@ -20,14 +20,13 @@ it(
   `keeps catalog and engine consistent across ${CYCLES} SIGKILLs during create/obliterate`,
   {
     timeout: 600_000,
-    // KNOWN BUG (issue 5 left open): after SIGKILL an acknowledged create can be missing from the
-    // PGlite catalog, and reconcile then erases the stream from the engine. Reported as todo until fixed.
-    todo: 'acknowledged catalog creates can be lost on SIGKILL (PGlite write-back); see the session note',
   },
   async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'arbor-catalog-crash-'));
     const created = new Set<string>();
     const obliterated = new Set<string>();
+    // Obliterates that started but were not acknowledged before the kill: either outcome is right.
+    const inDoubt = new Set<string>();
     try {
       for (let c = 0; c < CYCLES; c++) {
         const child = spawn(process.execPath, ['--import', 'tsx', CHILD, dir, String(c)], {
@@ -51,9 +50,13 @@ it(
         child.kill('SIGKILL');
         await exited;
         for (const line of out.split('\n')) {
-          const m = /^(created|obliterated) (\S+)$/.exec(line);
+          const m = /^(created|obliterating|obliterated) (\S+)$/.exec(line);
           if (m?.[1] === 'created') created.add(m[2]!);
-          if (m?.[1] === 'obliterated') obliterated.add(m[2]!);
+          if (m?.[1] === 'obliterating') inDoubt.add(m[2]!);
+          if (m?.[1] === 'obliterated') {
+            obliterated.add(m[2]!);
+            inDoubt.delete(m[2]!);
+          }
         }
         const db = await openDatabase(dir, { background: false });
         try {
@@ -63,6 +66,10 @@ it(
           for (const id of created) {
             if (obliterated.has(id)) {
               assert.ok(!live.has(id), `cycle ${c}: obliterated ${id} is still live`);
+              continue;
+            }
+            if (inDoubt.has(id) && !live.has(id)) {
+              obliterated.add(id); // its obliterate took effect before the kill: it must stay gone
               continue;
             }
             assert.ok(live.has(id), `cycle ${c}: acknowledged stream ${id} is missing`);
