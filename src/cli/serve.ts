@@ -36,7 +36,7 @@ export async function serveCommand(argv: string[]): Promise<void> {
   }
   const mode = cfg.tlsCert === null ? '' : ' tls';
   const where = cfg.data === null ? ':memory:' : cfg.data;
-  err(`arbor serve: data=${where} keys=${cfg.apiKeys.length} http=${cfg.http} (reserved, not served yet)`);
+  err(`arbor serve: data=${where} api-keys=${cfg.apiKeys.length === 0 ? 'none (open server)' : cfg.apiKeys.length}`);
   out(`arbor serve: ready grpc=${running.grpc.address} http=${running.http.address}${mode}`);
   out(`arbor serve: open http://${running.http.address}/ for the web plotter`);
 
