@@ -18,7 +18,7 @@ import { openEngineStorage } from './open-dir.ts';
 const A = '00000000-0000-4000-8000-00000000000a' as StreamId;
 const B = '00000000-0000-4000-8000-00000000000b' as StreamId;
 const ALL: [bigint, bigint] = [-(1n << 60n), 48n << 56n];
-const OPTS = { background: false, commitPoints: 300, directInsertPoints: 2000 } as const;
+const OPTS = { background: false, commitPoints: 300, directInsertPoints: 2000, readOnlyRetryMs: 0 } as const;
 
 type Step =
   | { kind: 'create'; id: StreamId }

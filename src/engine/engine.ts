@@ -11,7 +11,7 @@
  * Reads at version 0 first commit every acknowledged change of the stream (a read barrier), so
  * "latest" always includes acknowledged, unflushed points.
  */
-import { DbError } from '../core/errors.ts';
+import { corruption, DbError, isDbError } from '../core/errors.ts';
 import type { StatPoint } from '../core/stat.ts';
 import { FIRST_VERSION, LATEST, type MergePolicy, type StreamId, type Version } from '../core/types.ts';
 import type { BlockStore, RecordLog } from '../storage/types.ts';
@@ -28,6 +28,7 @@ import {
 } from './manifest.ts';
 import type { NodeRef } from './node-ref.ts';
 import { concat, isSorted, type PointBatch, sortStable } from './point-batch.ts';
+import { captureSnapshot, type EngineSnapshot, SnapshotPins } from './snapshot.ts';
 import { type PendingOp, StreamState } from './stream-state.ts';
 import {
   alignedWindows,
@@ -46,7 +47,41 @@ export interface EngineStorage {
   readonly blocks: BlockStore;
   readonly wal: RecordLog;
   readonly manifest: RecordLog;
+  /** The data directory, for messages (openEngineStorage sets it). */
+  readonly dir?: string;
 }
+
+/**
+ * Whether the engine accepts writes (`Engine.health()`). After a write or fsync fails (a full
+ * disk: code 426; another I/O error: 434/500) the engine is read-only: reads keep working, every
+ * write is refused with `reason`, and from `retryAt` on the next write (or the maintenance timer)
+ * probes with a real write + fsync and leaves read-only mode when that succeeds.
+ */
+export interface EngineHealth {
+  readonly state: 'ok' | 'read-only';
+  /** The data directory. */
+  readonly dir: string;
+  /** The error of the write that failed (null when ok). */
+  readonly reason: string | null;
+  readonly code: number | null;
+  /** ms (engine clock) when the engine became read-only, and when the next probe may run. */
+  readonly since: number | null;
+  readonly retryAt: number | null;
+  /** Probes that failed since the engine became read-only. */
+  readonly failedProbes: number;
+  /** Times the engine became read-only since it was opened. */
+  readonly readOnlyEntries: number;
+  /** Acknowledged points held in memory (and in the WAL) that wait for a commit. */
+  readonly bufferedPoints: number;
+}
+
+/** The block a probe writes and fsyncs to learn whether the disk takes writes again (never read). */
+const PROBE_BLOCK = Uint8Array.of(0x70);
+
+/** How many aged stream buffers the maintenance tick commits at once. */
+const MAINTAIN_CONCURRENCY = 256;
+/** How often (engine clock, ms) an insert re-sums the buffers of every stream. */
+const BUFFER_CHECK_MS = 100;
 
 export interface EngineOptions extends TreeStoreOptions {
   /** Commit a stream's buffer once it holds this many points (default 32768). */
@@ -63,6 +98,17 @@ export interface EngineOptions extends TreeStoreOptions {
   readonly background?: boolean;
   /** Wall clock in ms (tests inject one). */
   readonly now?: () => number;
+  /**
+   * After a failed write makes the engine read-only, wait this long (ms, default 1000) before a
+   * write attempt or the maintenance timer probes the disk again.
+   */
+  readonly readOnlyRetryMs?: number;
+  /**
+   * Bound on acknowledged-but-uncommitted points held in memory across all streams (default
+   * 8 000 000 ≈ 300 MB). Above half of it the largest buffers are committed early; at the limit
+   * inserts are refused with 426 until commits catch up (the server's pushback).
+   */
+  readonly maxBufferedPoints?: number;
   /** Called after close() (releases the directory lock). */
   readonly onClose?: () => void;
   /** Which old versions to keep (default: all). Applied by `compact()`. */
@@ -93,6 +139,10 @@ export interface EngineStats {
   leafCacheHits: number;
   leafCacheMisses: number;
   lastBackgroundError: string | null;
+  /** 1 while writes are refused after a failed write (see `health()`), else 0. */
+  readOnly: number;
+  /** Times the engine turned read-only since it was opened. */
+  readOnlyEntries: number;
 }
 
 export class Engine {
@@ -117,6 +167,20 @@ export class Engine {
   /** While set, new commits wait: compaction is rewriting block addresses. */
   private compacting: Promise<void> | null = null;
   private commitsInFlight = 0;
+  private readonly readOnlyRetryMs: number;
+  /** Set while writes are refused after a failed write (see EngineHealth). */
+  private readOnly: { cause: DbError; since: number; retryAt: number; failedProbes: number } | null = null;
+  private readOnlyEntries = 0;
+  /** The running probe; while it runs, commits are allowed again. */
+  private probing: Promise<void> | null = null;
+  private readonly maxBufferedPoints: number;
+  /** The last sum of every stream's buffer, taken at most every BUFFER_CHECK_MS (engine clock). */
+  private bufferedTotal = 0;
+  private bufferCheckAt = Number.NEGATIVE_INFINITY;
+  /** Early commits of the largest buffers, while the total is above half the limit. */
+  private relieving: Promise<void> | null = null;
+  /** Backups in progress (snapshot.ts): compaction waits while any is held. */
+  private readonly pins = new SnapshotPins();
 
   private constructor(
     private readonly storage: EngineStorage,
@@ -132,6 +196,8 @@ export class Engine {
     this.onClose = opts.onClose;
     this.retention = opts.retention ?? {};
     this.compactBelow = opts.compactBelow ?? 0.5;
+    this.readOnlyRetryMs = opts.readOnlyRetryMs ?? 1000;
+    this.maxBufferedPoints = opts.maxBufferedPoints ?? 8_000_000;
   }
 
   /**
@@ -150,8 +216,37 @@ export class Engine {
 
   private async recover(): Promise<void> {
     const state = new Map<StreamId, StreamRecord>();
+    const created = new Set<StreamId>();
     for await (const { lsn, payload } of this.storage.manifest.replay()) {
-      applyRecord(state, decodeRecord(payload, `record at lsn ${lsn}`), `record at lsn ${lsn}`);
+      try {
+        const rec = decodeRecord(payload, `record at lsn ${lsn}`);
+        if (rec.k === 'create' || rec.k === 'state') created.add(rec.id);
+        else if (!created.has(rec.id)) {
+          // Commits, prunes and obliterations follow their stream's create (or checkpoint) record.
+          throw new DbError(
+            500,
+            `${rec.k} record for stream ${rec.id}, which no earlier record creates: records are missing`,
+          );
+        }
+        applyRecord(state, rec, `record at lsn ${lsn}`);
+      } catch (e) {
+        // A record that passed its checksum but makes no sense: name the file and offset.
+        if (!isDbError(e) || e.location) throw e;
+        const at = this.storage.manifest.locate(lsn);
+        throw corruption(at.file, at.offset, e.message);
+      }
+    }
+    // Every WAL record below a stream's bound was appended before; a WAL that ends earlier lost
+    // segments, and new records would reuse LSNs that replay skips as committed.
+    let bound = 0;
+    for (const r of state.values()) bound = Math.max(bound, r.walBound);
+    if (this.storage.wal.nextLsn < bound) {
+      const at = this.storage.wal.locate(this.storage.wal.nextLsn);
+      throw corruption(
+        at.file,
+        at.offset,
+        `the WAL ends at LSN ${this.storage.wal.nextLsn} but the manifest has committed WAL records up to LSN ${bound}: WAL segments are missing (run arbor check --repair)`,
+      );
     }
     for (const r of state.values()) this.streams.set(r.id, new StreamState(r.id, r.options, r.versions, r.walBound));
     for await (const { lsn, payload } of this.storage.wal.replay()) {
@@ -174,8 +269,16 @@ export class Engine {
       });
       s.bufferedPoints += batch.times.length;
     }
-    for (const s of this.streams.values()) if (s.ops.length > 0) await this.commit(s);
-    await this.truncateWal();
+    for (const s of this.streams.values()) {
+      if (s.ops.length === 0 || this.readOnly) continue;
+      try {
+        await this.commit(s);
+      } catch (e) {
+        // A full disk at open: open read-only; the WAL keeps the records (reads see them).
+        if (!this.readOnly) throw e;
+      }
+    }
+    if (!this.readOnly) await this.truncateWal();
   }
 
   // ── streams ────────────────────────────────────────────────────────────────────────────────
@@ -183,6 +286,7 @@ export class Engine {
   /** Create an empty stream at version FIRST_VERSION. 417 if it exists. Durable on return. */
   async createStream(id: StreamId, options: Partial<StreamOptions> = {}): Promise<Version> {
     this.checkOpen();
+    if (this.readOnly) await this.admitWrite();
     if (this.streams.has(id)) throw new DbError(417, `stream ${id} already exists`);
     const opts: StreamOptions = { allowNonFinite: options.allowNonFinite ?? false };
     const at = this.now();
@@ -207,13 +311,27 @@ export class Engine {
 
   /** Erase a stream: data, versions and buffered points. Durable on return. 404 if unknown. */
   async obliterate(id: StreamId): Promise<void> {
+    this.checkOpen();
+    if (this.readOnly) await this.admitWrite();
     const s = this.live(id);
     s.obliterated = true;
     await s.commitChain.catch(() => undefined);
+    const acknowledged = s.ops.filter((op) => op.waiter === null);
     for (const op of s.ops) op.waiter?.reject(new DbError(404, `stream ${id} was obliterated`));
     s.ops.length = 0;
+    s.volatile = null;
     this.streams.delete(id);
-    await this.appendManifest({ k: 'obliterate', id });
+    try {
+      await this.appendManifest({ k: 'obliterate', id });
+    } catch (err) {
+      // Not durable: the stream still exists on disk, so it stays here too, with its
+      // acknowledged (WAL-logged) writes.
+      s.obliterated = false;
+      s.ops.push(...acknowledged);
+      s.bufferedPoints = acknowledged.reduce((n, op) => n + (op.kind === 'insert' ? op.batch.times.length : 0), 0);
+      this.streams.set(id, s);
+      throw err;
+    }
   }
 
   /**
@@ -222,10 +340,10 @@ export class Engine {
    */
   async info(id: StreamId): Promise<StreamInfo> {
     const s = this.live(id);
-    await this.barrier(s);
+    const { version } = await this.resolve(id, LATEST);
     return {
       id,
-      version: s.latest.version,
+      version,
       options: s.options,
       versions: s.versions.map((v) => v.version),
       bufferedPoints: s.bufferedPoints,
@@ -240,9 +358,11 @@ export class Engine {
    */
   async insert(id: StreamId, batch: PointBatch, policy: MergePolicy = 'never'): Promise<Version> {
     this.checkOpen();
+    if (this.readOnly) await this.admitWrite();
     const s = this.live(id);
     checkPolicy(policy);
     checkBatch(batch, { allowNonFinite: s.options.allowNonFinite, maxPoints: this.maxInsertPoints });
+    this.admitBuffered();
     const sorted = isSorted(batch.times)
       ? { times: batch.times.slice(), values: batch.values.slice(), flags: batch.flags?.slice() }
       : sortStable(batch);
@@ -265,8 +385,15 @@ export class Engine {
       });
     }
     const wal = this.storage.wal;
-    const version = s.nextVersion++;
-    const lsn = wal.append(encodeWalInsert({ stream: id, version, policy, batch: sorted }));
+    const version = s.nextVersion;
+    let lsn: number;
+    try {
+      lsn = wal.append(encodeWalInsert({ stream: id, version, policy, batch: sorted }));
+    } catch (err) {
+      this.storageFailed(err);
+      throw err;
+    }
+    s.nextVersion++;
     const op: PendingOp = {
       kind: 'insert',
       seq: s.nextSeq++,
@@ -283,6 +410,8 @@ export class Engine {
     try {
       await this.syncWal();
     } catch (err) {
+      // The record was discarded by the WAL (never written later): forget the op.
+      this.storageFailed(err);
       const i = s.ops.indexOf(op);
       if (i >= 0) {
         s.ops.splice(i, 1);
@@ -303,6 +432,7 @@ export class Engine {
   /** Delete points with start ≤ t < end; resolves with the new version once durable. */
   async delete(id: StreamId, start: bigint, end: bigint): Promise<Version> {
     this.checkOpen();
+    if (this.readOnly) await this.admitWrite();
     const s = this.live(id);
     checkRange(start, end);
     return new Promise<Version>((resolve, reject) => {
@@ -364,6 +494,22 @@ export class Engine {
    */
   private async commitOnce(s: StreamState, uptoSeq: number): Promise<void> {
     if (s.obliterated) return;
+    if (this.readOnly && !this.probing) {
+      // No commits while read-only: acknowledged ops wait (reads see them through `volatile`);
+      // ops whose callers still wait are refused.
+      const err = this.readOnlyError();
+      for (let i = 0; i < s.ops.length; ) {
+        const op = s.ops[i]!;
+        if (op.seq > uptoSeq || op.waiter === null) {
+          i++;
+          continue;
+        }
+        s.ops.splice(i, 1);
+        if (op.kind === 'insert') s.bufferedPoints -= op.batch.times.length;
+        op.waiter.reject(err);
+      }
+      throw err;
+    }
     const durable = this.storage.wal.durableLsn;
     let k = 0;
     while (k < s.ops.length && s.ops[k]!.seq <= uptoSeq && isReady(s.ops[k]!, durable)) k++;
@@ -371,34 +517,22 @@ export class Engine {
     const ops = s.ops.slice(0, k);
     const version = ops[k - 1]!.version as Version;
     try {
-      let root: NodeRef | null = s.latestRoot;
       let walBound = s.walBound;
       let points = 0;
-      for (let i = 0; i < ops.length; ) {
-        const op = ops[i]!;
-        if (op.kind === 'delete') {
-          root = await deleteRange(this.tree, root, op.start, op.end);
-          i++;
-          continue;
-        }
-        // Consecutive inserts with one policy merge as one batch: "earlier in the batch" and
-        // "earlier in the queue" mean the same thing to every policy.
-        const group: PointBatch[] = [];
-        let j = i;
-        while (j < ops.length) {
-          const o = ops[j]!;
-          if (o.kind !== 'insert' || o.policy !== op.policy) break;
-          group.push(o.batch);
-          if (o.lsn !== null && o.lsn + 1 > walBound) walBound = o.lsn + 1;
-          points += o.batch.times.length;
-          j++;
-        }
-        root = await insertBatch(this.tree, root, sortStable(concat(group)), op.policy);
-        i = j;
+      for (const o of ops) {
+        if (o.kind !== 'insert') continue;
+        if (o.lsn !== null && o.lsn + 1 > walBound) walBound = o.lsn + 1;
+        points += o.batch.times.length;
       }
-      await this.storage.blocks.sync();
+      const v = s.volatile;
+      const root =
+        v && v.base === s.latest.version && v.seq === ops[k - 1]!.seq && v.count === k
+          ? v.root // built while read-only from exactly these ops; its blocks are staged
+          : await this.applyOps(s.latestRoot, ops);
+      await this.durably(this.storage.blocks.sync());
       const at = this.now();
       await this.publish(s, { k: 'commit', id: s.id, v: version, root: rootToJson(root), wal: walBound, at }, () => {
+        s.volatile = null;
         s.versions.push({ version, root, at });
         s.walBound = walBound;
         s.ops.splice(0, k);
@@ -422,14 +556,70 @@ export class Engine {
     }
   }
 
+  /** The tree of `root` with `ops` applied, in order; new blocks are staged (not synced). */
+  private async applyOps(root: NodeRef | null, ops: readonly PendingOp[]): Promise<NodeRef | null> {
+    for (let i = 0; i < ops.length; ) {
+      const op = ops[i]!;
+      if (op.kind === 'delete') {
+        root = await deleteRange(this.tree, root, op.start, op.end);
+        i++;
+        continue;
+      }
+      // Consecutive inserts with one policy merge as one batch: "earlier in the batch" and
+      // "earlier in the queue" mean the same thing to every policy.
+      const group: PointBatch[] = [];
+      let j = i;
+      while (j < ops.length) {
+        const o = ops[j]!;
+        if (o.kind !== 'insert' || o.policy !== op.policy) break;
+        group.push(o.batch);
+        j++;
+      }
+      root = await insertBatch(this.tree, root, sortStable(concat(group)), op.policy);
+      i = j;
+    }
+    return root;
+  }
+
+  /**
+   * What a read sees while the engine is read-only: the latest version plus every acknowledged,
+   * durable WAL insert with seq ≤ `uptoSeq` that could not be committed, applied in memory (see
+   * StreamState.volatile). Ops whose callers still wait are skipped: they will be refused.
+   */
+  private async volatileView(s: StreamState, uptoSeq: number): Promise<{ root: NodeRef | null; version: Version }> {
+    const durable = this.storage.wal.durableLsn;
+    const ops: PendingOp[] = [];
+    for (const op of s.ops) {
+      if (op.seq > uptoSeq) break;
+      if (op.waiter !== null) continue;
+      if (!isReady(op, durable)) break;
+      ops.push(op);
+    }
+    const last = ops.at(-1);
+    if (!last) return { root: s.latestRoot, version: s.latest.version };
+    const v = s.volatile;
+    const base = s.latest.version;
+    if (v && v.base === base && v.seq === last.seq && v.count === ops.length) {
+      return { root: v.root, version: last.version as Version };
+    }
+    const root = await this.applyOps(s.latestRoot, ops);
+    if (s.latest.version === base) s.volatile = { base, seq: last.seq, count: ops.length, root };
+    return { root, version: last.version as Version };
+  }
+
   /** Append a manifest record, fsync it, then apply `apply` — unless a checkpoint is running. */
   private async publish(s: StreamState, rec: ManifestRecord, apply: () => void): Promise<void> {
     while (this.manifestGate) await this.manifestGate;
     if (s.obliterated) throw new DbError(404, `stream ${s.id} was obliterated`);
     this.manifestPending++;
     try {
-      this.storage.manifest.append(encodeRecord(rec));
-      await this.storage.manifest.sync();
+      try {
+        this.storage.manifest.append(encodeRecord(rec));
+        await this.storage.manifest.sync();
+      } catch (err) {
+        this.storageFailed(err);
+        throw err;
+      }
       apply();
     } finally {
       this.manifestPending--;
@@ -442,6 +632,9 @@ export class Engine {
     try {
       this.storage.manifest.append(encodeRecord(rec));
       await this.storage.manifest.sync();
+    } catch (err) {
+      this.storageFailed(err);
+      throw err;
     } finally {
       this.manifestPending--;
     }
@@ -458,13 +651,31 @@ export class Engine {
     const s = this.live(id);
     if (!Number.isInteger(version) || version < 0) throw new DbError(450, `version ${version} is not valid`);
     if (version === LATEST) {
-      await this.barrier(s);
+      if (!this.readOnly || this.probing) {
+        try {
+          await this.barrier(s);
+        } catch (e) {
+          if (!this.readOnly) throw e;
+        }
+      }
+      // Read-only: acknowledged writes that cannot be committed are still read (from memory).
+      if (this.readOnly) return this.volatileView(s, Number.POSITIVE_INFINITY);
       return { root: s.latestRoot, version: s.latest.version };
     }
     if (version > s.latest.version) {
       // A version handed out for a write not yet committed: commit exactly up to that write.
       const op = s.ops.find((o) => o.version === version);
-      if (op) await this.commit(s, op.seq);
+      if (op) {
+        try {
+          await this.commit(s, op.seq);
+        } catch (e) {
+          if (!this.readOnly) throw e;
+        }
+        if (this.readOnly && !s.find(version)) {
+          const v = await this.volatileView(s, op.seq);
+          if (v.version === version) return v;
+        }
+      }
     }
     const v = s.find(version);
     if (!v) {
@@ -577,17 +788,84 @@ export class Engine {
 
   private async maintain(): Promise<void> {
     if (this.closed) return;
+    if (this.readOnly) {
+      if (!this.probing && this.now() >= this.readOnly.retryAt) await this.probe();
+      return;
+    }
     try {
       const now = this.now();
+      const due: StreamState[] = [];
       for (const s of this.streams.values()) {
         const first = s.ops[0];
-        if (first && now - first.at >= this.maxBufferAgeMs) await this.commit(s);
+        if (first && now - first.at >= this.maxBufferAgeMs) due.push(s);
       }
+      await this.commitConcurrently(due);
       await this.truncateWal();
       if (this.storage.manifest.bytes() > this.checkpointBytes) await this.checkpoint();
     } catch (e) {
       this.noteBackgroundError(e);
     }
+  }
+
+  /**
+   * Commit these streams concurrently (bounded): concurrent commits share their block and manifest
+   * fsyncs, so a fleet of thousands of slow streams commits ~10× faster than one by one.
+   */
+  private async commitConcurrently(streams: readonly StreamState[]): Promise<void> {
+    let next = 0;
+    const worker = async () => {
+      while (next < streams.length) {
+        const s = streams[next++]!;
+        await this.commit(s).catch((e: unknown) => this.noteBackgroundError(e));
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(MAINTAIN_CONCURRENCY, streams.length) }, worker));
+  }
+
+  /**
+   * Bounded memory for acknowledged-but-uncommitted points (`maxBufferedPoints`): above half the
+   * limit, commit the largest buffers now (not waiting for their age); at the limit, refuse the
+   * insert with 426 — nothing of it is stored — so a client backs off until commits catch up.
+   */
+  private admitBuffered(): void {
+    const now = this.now();
+    if (now - this.bufferCheckAt >= BUFFER_CHECK_MS) {
+      this.bufferCheckAt = now;
+      let total = 0;
+      for (const s of this.streams.values()) total += s.bufferedPoints;
+      this.bufferedTotal = total;
+      if (total > this.maxBufferedPoints / 2 && this.relieving === null) {
+        this.relieving = this.relieveBuffers().finally(() => {
+          this.relieving = null;
+          this.bufferCheckAt = Number.NEGATIVE_INFINITY; // look again at the next insert
+        });
+      }
+    }
+    if (this.bufferedTotal >= this.maxBufferedPoints) {
+      throw new DbError(
+        426,
+        `write buffers hold ${this.bufferedTotal} uncommitted points (limit ${this.maxBufferedPoints}); ` +
+          'commits are catching up: retry shortly',
+      );
+    }
+  }
+
+  /** Commit the largest buffers until the total would be at most a quarter of the limit. */
+  private async relieveBuffers(): Promise<void> {
+    // Only durable ops commit: let the WAL records of the inserts just admitted reach the disk
+    // (a failure here is the inserts' own to report).
+    await this.syncWal().catch(() => undefined);
+    const busy = [...this.streams.values()].filter((s) => s.bufferedPoints > 0);
+    busy.sort((a, b) => b.bufferedPoints - a.bufferedPoints);
+    let total = 0;
+    for (const s of busy) total += s.bufferedPoints;
+    const chosen: StreamState[] = [];
+    for (const s of busy) {
+      if (total <= this.maxBufferedPoints / 4) break;
+      chosen.push(s);
+      total -= s.bufferedPoints;
+    }
+    await this.commitConcurrently(chosen);
   }
 
   /** Drop WAL segments no stream still needs. */
@@ -606,6 +884,7 @@ export class Engine {
 
   /** Rewrite the manifest as one `state` record per stream, then drop the older segments. */
   async checkpoint(): Promise<void> {
+    if (this.readOnly) await this.admitWrite();
     if (this.manifestGate) return this.manifestGate;
     let open!: () => void;
     this.manifestGate = new Promise<void>((r) => {
@@ -613,16 +892,7 @@ export class Engine {
     });
     try {
       while (this.manifestPending > 0) await new Promise((r) => setImmediate(r));
-      const m = this.storage.manifest;
-      await m.roll();
-      const start = m.nextLsn;
-      for (const s of this.streams.values()) {
-        m.append(
-          encodeRecord(stateRecord({ id: s.id, options: s.options, versions: s.versions, walBound: s.walBound })),
-        );
-      }
-      await m.sync();
-      await m.truncateBefore(start);
+      await this.durably(this.checkpointNow());
     } finally {
       this.manifestGate = null;
       open();
@@ -634,7 +904,9 @@ export class Engine {
    * Writers wait while block addresses are being rewritten; readers do not.
    */
   async compact(policy: RetentionPolicy = this.retention): Promise<CompactionReport> {
-    while (this.compacting) await this.compacting;
+    this.checkOpen();
+    if (this.readOnly) await this.admitWrite();
+    while (this.compacting || this.pins.busy) await (this.compacting ?? this.pins.idle());
     let done!: () => void;
     this.compacting = new Promise<void>((r) => {
       done = r;
@@ -667,14 +939,22 @@ export class Engine {
       };
       if (victims.size === 0) return report;
       const moved = new Map<number, NodeRef>();
-      for (const s of this.streams.values()) {
-        s.versions = await Promise.all(
-          s.versions.map(async (v) => ({ ...v, root: await relocate(this.tree, v.root, victims, moved) })),
-        );
+      const saved = new Map([...this.streams.values()].map((s) => [s, s.versions] as const));
+      try {
+        for (const s of this.streams.values()) {
+          s.volatile = null;
+          s.versions = await Promise.all(
+            s.versions.map(async (v) => ({ ...v, root: await relocate(this.tree, v.root, victims, moved) })),
+          );
+        }
+        for (const [from, to] of moved) if (from !== to.addr) report.blocksMoved++;
+        await this.durably(blocks.sync());
+        await this.durably(this.checkpointNow());
+      } catch (err) {
+        // Nothing durable points at the moved copies: keep reading the originals.
+        for (const [s, versions] of saved) s.versions = versions;
+        throw err;
       }
-      for (const [from, to] of moved) if (from !== to.addr) report.blocksMoved++;
-      await blocks.sync();
-      await this.checkpointNow();
       await blocks.deleteSegments([...victims]);
       report.bytesAfter = blocks.bytes();
       return report;
@@ -711,7 +991,28 @@ export class Engine {
       leafCacheHits: this.tree.leaves.hits,
       leafCacheMisses: this.tree.leaves.misses,
       lastBackgroundError: this.lastBackgroundError,
+      readOnly: this.readOnly ? 1 : 0,
+      readOnlyEntries: this.readOnlyEntries,
     };
+  }
+
+  /**
+   * A consistent point-in-time view for a backup (snapshot.ts): commits every write acknowledged
+   * before the call, then captures every stream's retained versions and the segment list. Until
+   * `release()`, compaction waits (it would delete segments the backup is copying); writes go on.
+   */
+  async snapshot(): Promise<EngineSnapshot> {
+    this.checkOpen();
+    while (this.compacting) await this.compacting;
+    const release = this.pins.hold();
+    try {
+      await this.flushAll();
+      this.checkOpen();
+      return captureSnapshot(this.streams.values(), this.storage.blocks, this.now(), release);
+    } catch (e) {
+      release();
+      throw e;
+    }
   }
 
   /** Retained versions of a stream with their roots (for the verifier and compaction). */
@@ -723,15 +1024,164 @@ export class Engine {
   async close(): Promise<void> {
     if (this.closed) return;
     if (this.timer) clearInterval(this.timer);
+    // Already read-only: nothing more is committed (the acknowledged buffers are in the WAL,
+    // replayed at the next open) and the blocks still staged belong to no durable version, so
+    // close quietly. Otherwise a failure to commit is the caller's to know.
+    const quiet = this.readOnly !== null;
+    let failure: unknown;
     try {
-      await this.flushAll();
-      await this.truncateWal();
+      if (!quiet) {
+        await this.flushAll();
+        await this.truncateWal();
+      }
+    } catch (e) {
+      failure = e;
     } finally {
       this.closed = true;
-      await this.storage.wal.close();
-      await this.storage.manifest.close();
-      await this.storage.blocks.close();
+      for (const store of [this.storage.wal, this.storage.manifest, this.storage.blocks]) {
+        try {
+          await store.close();
+        } catch (e) {
+          if (!quiet) failure ??= e;
+        }
+      }
       this.onClose?.();
+    }
+    if (failure !== undefined) throw failure;
+  }
+
+  /** Whether writes are accepted, and why not (see EngineHealth). For /readyz and /metrics. */
+  health(): EngineHealth {
+    const r = this.readOnly;
+    let bufferedPoints = 0;
+    for (const s of this.streams.values()) bufferedPoints += s.bufferedPoints;
+    return {
+      state: r ? 'read-only' : 'ok',
+      dir: this.dirName(),
+      reason: r ? r.cause.message : null,
+      code: r ? r.cause.code : null,
+      since: r ? r.since : null,
+      retryAt: r ? r.retryAt : null,
+      failedProbes: r ? r.failedProbes : 0,
+      readOnlyEntries: this.readOnlyEntries,
+      bufferedPoints,
+    };
+  }
+
+  /**
+   * Probe now, ignoring the back-off, whether writes work again (e.g. after an operator freed
+   * space); returns the health afterwards. A no-op when writable.
+   */
+  async retryWrites(): Promise<EngineHealth> {
+    this.checkOpen();
+    if (this.readOnly) await this.probe();
+    return this.health();
+  }
+
+  // ── read-only mode ─────────────────────────────────────────────────────────────────────────
+
+  /** `p`, marking the engine read-only if it fails as a write of the storage. */
+  private async durably<T>(p: Promise<T>): Promise<T> {
+    try {
+      return await p;
+    } catch (e) {
+      this.storageFailed(e);
+      throw e;
+    }
+  }
+
+  /** A write, fsync or append of the storage failed with `e`: stop writing (see EngineHealth). */
+  private storageFailed(e: unknown): void {
+    if (!isDbError(e) || !(e.code === 426 || e.code === 434 || e.code === 500)) return;
+    const now = this.now();
+    if (this.readOnly) {
+      this.readOnly.cause = e;
+      this.readOnly.retryAt = now + this.readOnlyRetryMs;
+      return;
+    }
+    this.readOnly = { cause: e, since: now, retryAt: now + this.readOnlyRetryMs, failedProbes: 0 };
+    this.readOnlyEntries++;
+    this.noteBackgroundError(e);
+  }
+
+  private dirName(): string {
+    return this.storage.dir ?? '(in-memory database)';
+  }
+
+  /** The error every write gets while read-only: the cause, the directory, and when it retries. */
+  private readOnlyError(): DbError {
+    const r = this.readOnly;
+    if (!r) return new DbError(500, 'readOnlyError called while writable');
+    const when = new Date(Math.max(r.retryAt, 0)).toISOString();
+    return new DbError(
+      r.cause.code,
+      `the database in ${this.dirName()} is read-only since a write failed: ${r.cause.message}. ` +
+        `Reads still work. ${r.cause.code === 426 ? 'Free disk space; ' : ''}writes are retried from ${when}.`,
+      { cause: r.cause },
+    );
+  }
+
+  /**
+   * Called by every write while read-only: refuse it until `retryAt`, then probe (one probe at a
+   * time; concurrent writers wait for its verdict).
+   */
+  private async admitWrite(): Promise<void> {
+    while (this.readOnly) {
+      if (this.probing) {
+        await this.probing;
+        continue;
+      }
+      if (this.now() < this.readOnly.retryAt) throw this.readOnlyError();
+      await this.probe();
+      if (this.readOnly) throw this.readOnlyError();
+    }
+  }
+
+  /**
+   * Try to leave read-only mode: forget the ops whose WAL records were discarded, let the logs
+   * take appends again, write and fsync a probe block together with every staged block, and
+   * commit every stream's acknowledged buffer. Success → writable; failure → read-only with a new
+   * `retryAt`. Never throws.
+   */
+  private probe(): Promise<void> {
+    if (this.probing) return this.probing;
+    const run = async (): Promise<void> => {
+      const r = this.readOnly;
+      if (!r) return;
+      try {
+        if (this.storage.wal.failure) this.forgetDiscardedWalOps();
+        this.storage.wal.resume();
+        this.storage.manifest.resume();
+        this.storage.blocks.put(PROBE_BLOCK);
+        await this.durably(this.storage.blocks.sync());
+        for (const s of [...this.streams.values()]) if (s.ops.length > 0) await this.barrier(s);
+        this.readOnly = null;
+      } catch (e) {
+        this.storageFailed(e);
+        if (this.readOnly) this.readOnly.failedProbes++;
+        else this.noteBackgroundError(e);
+      }
+    };
+    const p = run().finally(() => {
+      this.probing = null;
+    });
+    this.probing = p;
+    return p;
+  }
+
+  /**
+   * Drop queued inserts whose WAL records the log discarded after a failed sync (their callers
+   * were refused). Their LSNs are reused once the log resumes, so none may stay queued.
+   */
+  private forgetDiscardedWalOps(): void {
+    const end = this.storage.wal.durableLsn;
+    for (const s of this.streams.values()) {
+      for (let i = s.ops.length - 1; i >= 0; i--) {
+        const op = s.ops[i]!;
+        if (op.kind !== 'insert' || op.lsn === null || op.lsn < end) continue;
+        s.ops.splice(i, 1);
+        s.bufferedPoints -= op.batch.times.length;
+      }
     }
   }
 

@@ -15,6 +15,7 @@
  */
 import { DbError } from '../core/errors.ts';
 import type { StreamId, Version } from '../core/types.ts';
+import { isStreamId } from '../core/uuid.ts';
 import type { NodeRef } from './node-ref.ts';
 
 export interface StreamOptions {
@@ -78,7 +79,54 @@ export function decodeRecord(payload: Uint8Array, where: string): ManifestRecord
   if (typeof r !== 'object' || r === null || !('k' in r) || !('id' in r)) {
     throw new DbError(500, `manifest ${where}: record without kind or stream id`);
   }
+  const problem = recordShapeProblem(r as Record<string, unknown>);
+  if (problem !== undefined) throw new DbError(500, `manifest ${where}: malformed ${String(r.k)} record: ${problem}`);
   return r as ManifestRecord;
+}
+
+// Shape checks of a decoded record, so that replaying a damaged (but checksummed) record is a
+// DbError 500 naming it, never a TypeError from deep inside applyRecord.
+const isCount = (v: unknown): boolean => Number.isSafeInteger(v) && (v as number) >= 0;
+const isTime = (v: unknown): boolean => typeof v === 'number' && Number.isFinite(v);
+const isOptions = (v: unknown): boolean =>
+  typeof v === 'object' && v !== null && typeof (v as { nonFinite?: unknown }).nonFinite === 'boolean';
+
+function rootProblem(j: unknown): string | undefined {
+  if (j === null) return undefined;
+  if (typeof j !== 'object' || Array.isArray(j)) return 'root is not an object or null';
+  const o = j as Record<string, unknown>;
+  if (!isCount(o.a) || !isCount(o.l) || !isCount(o.n)) return 'root a/l/n are not integers ≥ 0';
+  if (o.f !== 0 && o.f !== 1) return 'root f is not 0 or 1';
+  if (typeof o.s !== 'string' || !/^[0-9a-f]{64}$/i.test(o.s)) return 'root s is not 64 hex digits';
+  return undefined;
+}
+
+/**
+ * One shape check per record kind. Keyed by ManifestRecord['k'], so a new kind does not compile
+ * until it has a check (an unchecked kind would be rejected as unknown on replay).
+ */
+const SHAPE_CHECKS: { readonly [K in ManifestRecord['k']]: (r: Record<string, unknown>) => string | undefined } = {
+  create: (r) => (isCount(r.v) && isOptions(r.opt) && isTime(r.at) ? undefined : 'needs v, opt.nonFinite and at'),
+  commit: (r) => (isCount(r.v) && isCount(r.wal) && isTime(r.at) ? rootProblem(r.root) : 'needs v, wal and at'),
+  prune: (r) => (Array.isArray(r.keep) && r.keep.every(isCount) ? undefined : 'keep is not a list of versions'),
+  obliterate: () => undefined,
+  state: (r) => {
+    if (!isOptions(r.opt) || !isCount(r.wal) || !Array.isArray(r.versions)) return 'needs opt, wal and versions';
+    for (const v of r.versions as unknown[]) {
+      if (!Array.isArray(v) || v.length !== 3 || !isCount(v[0]) || !isTime(v[2]))
+        return 'a version is not [v, root, at]';
+      const p = rootProblem(v[1]);
+      if (p !== undefined) return p;
+    }
+    return undefined;
+  },
+};
+
+function recordShapeProblem(r: Record<string, unknown>): string | undefined {
+  if (typeof r.id !== 'string' || !isStreamId(r.id)) return `id ${JSON.stringify(r.id)} is not a uuid`;
+  const check =
+    typeof r.k === 'string' && Object.hasOwn(SHAPE_CHECKS, r.k) ? SHAPE_CHECKS[r.k as ManifestRecord['k']] : undefined;
+  return check === undefined ? `unknown kind ${JSON.stringify(r.k)}` : check(r);
 }
 
 /** The replayed state of one stream. */

@@ -13,7 +13,7 @@ export async function openEngineStorage(env: Env, dir: string): Promise<EngineSt
   const blocks = await openBlockStore(env, path.join(dir, 'blocks'));
   const wal = await openRecordLog(env, path.join(dir, 'wal'));
   const manifest = await openRecordLog(env, path.join(dir, 'manifest'));
-  return { blocks, wal, manifest };
+  return { blocks, wal, manifest, dir };
 }
 
 /**

@@ -49,6 +49,18 @@ export class StreamState {
   /** Serialises commits of this stream. */
   commitChain: Promise<void> = Promise.resolve();
   obliterated = false;
+  /**
+   * While the engine is read-only: the tree of the latest version plus the acknowledged, durable
+   * WAL inserts it cannot commit, built in memory (its blocks staged, never fsynced) so reads
+   * still see every acknowledged point. Valid while `base` is the latest version and the first
+   * `count` queued ops are the ones it holds (last one `seq`); the next commit reuses it.
+   */
+  volatile: {
+    readonly base: number;
+    readonly seq: number;
+    readonly count: number;
+    readonly root: NodeRef | null;
+  } | null = null;
 
   constructor(
     readonly id: StreamId,

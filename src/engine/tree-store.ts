@@ -5,7 +5,7 @@
 import { decodeCoreNode, encodeCoreNode } from '../codec/core-node.ts';
 import { decodeLeaf, encodeLeaf } from '../codec/leaf-block.ts';
 import type { CoreNode, LeafColumns } from '../codec/types.ts';
-import { DbError } from '../core/errors.ts';
+import { corruption, DbError } from '../core/errors.ts';
 import type { BlockStore } from '../storage/types.ts';
 import { LruCache } from './lru-cache.ts';
 import type { NodeRef } from './node-ref.ts';
@@ -38,7 +38,7 @@ export class TreeStore {
     if (ref.leaf) throw new DbError(500, `expected a core node at address ${ref.addr}, found a leaf reference`);
     const hit = this.cores.get(ref.addr);
     if (hit) return hit;
-    const node = decodeCoreNode(await this.blocks.get(ref));
+    const node = this.decoded(ref, decodeCoreNode, await this.blocks.get(ref));
     this.cores.set(ref.addr, node, CORE_NODE_BYTES);
     return node;
   }
@@ -46,7 +46,7 @@ export class TreeStore {
   async leaf(ref: NodeRef): Promise<LeafColumns> {
     const hit = this.leaves.get(ref.addr);
     if (hit) return hit;
-    const cols = decodeLeaf(await this.blocks.get(ref));
+    const cols = this.decoded(ref, decodeLeaf, await this.blocks.get(ref));
     this.leaves.set(ref.addr, cols, leafBytes(cols));
     return cols;
   }
@@ -60,12 +60,32 @@ export class TreeStore {
       const bytes = await this.blocks.getMany(missing.map((i) => refs[i]!));
       for (let k = 0; k < missing.length; k++) {
         const i = missing[k]!;
-        const cols = decodeLeaf(bytes[k]!);
+        const cols = this.decoded(refs[i]!, decodeLeaf, bytes[k]!);
         this.leaves.set(refs[i]!.addr, cols, leafBytes(cols));
         out[i] = cols;
       }
     }
     return out as LeafColumns[];
+  }
+
+  /**
+   * Decode a block whose checksum held. A decoder's complaint (a block written wrong, or a ref
+   * of the wrong kind) becomes a corruption error carrying the block's file and offset.
+   */
+  private decoded<T>(ref: { readonly addr: number }, decode: (b: Uint8Array) => T, bytes: Uint8Array): T {
+    try {
+      return decode(bytes);
+    } catch (e) {
+      if (e instanceof DbError && e.location) throw e;
+      const id = Math.floor(ref.addr / 2 ** 32);
+      const dir = 'dir' in this.blocks && typeof this.blocks.dir === 'string' ? this.blocks.dir : 'blocks';
+      const file = `${dir}/${String(id).padStart(10, '0')}.seg`;
+      throw corruption(
+        file,
+        ref.addr - id * 2 ** 32,
+        `block does not decode: ${e instanceof Error ? e.message : String(e)}`,
+      );
+    }
   }
 
   putLeaf(points: PointBatch): { addr: number; len: number } {

@@ -51,6 +51,9 @@ export function decodeWalInsert(payload: Uint8Array, where: string): WalInsert {
   }
   const policy = MERGE_POLICIES[payload[1]!];
   if (policy === undefined) throw new DbError(500, `WAL record ${where}: bad merge policy ${payload[1]}`);
+  // The encoder writes only 0/1 and a zero reserved byte; anything else is damage, not data.
+  if (payload[2]! > 1) throw new DbError(500, `WAL record ${where}: flags byte ${payload[2]} is not 0 or 1`);
+  if (payload[3] !== 0) throw new DbError(500, `WAL record ${where}: reserved byte ${payload[3]} is not 0`);
   const hasFlags = payload[2] === 1;
   const dv = new DataView(payload.buffer, payload.byteOffset, payload.byteLength);
   const n = dv.getUint32(20, true);

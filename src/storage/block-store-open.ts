@@ -24,8 +24,9 @@ import { BLOCK_SEGMENT, encodeSegmentHeader, segmentHeaderProblem } from './segm
  *
  * Recovery: segments other than the last are only checked for a valid header (their blocks are
  * verified when read). The last segment is scanned record by record. A torn tail (a bad record with
- * no valid record after it: bytes written after the last sync) is cut off; it can hold nothing that
- * durable metadata references. A bad record followed by valid ones is damage to durable data: it
+ * no valid record after it: bytes written after the last sync) is cut off, and new blocks go to a
+ * new segment: a damaged last block cannot be told from a torn write, so its address must never
+ * name another block. A bad record followed by valid ones is damage to durable data: it
  * is left in place and listed in `recovery.damaged` (reads of that block report it). A last segment
  * whose header is torn is emptied and reused.
  */
@@ -39,10 +40,15 @@ export async function openBlockStore(
   const io = { env, errorCode: 500 as const, stats };
   const truncated: { file: string; from: number; to: number }[] = [];
   const damaged: { file: string; offset: number; reason: string }[] = [];
+  const skipped: { file: string; reason: string }[] = [];
   let ids: number[];
   try {
-    await env.mkdirp(dir);
-    ids = (await env.list(dir))
+    if (!options.readOnly) await env.mkdirp(dir);
+    const names = await env.list(dir).catch((e: unknown) => {
+      if (options.readOnly && (e as { code?: unknown }).code === 'ENOENT') return [];
+      throw e;
+    });
+    ids = names
       .map((n) => SEGMENT_NAME.exec(n)?.[1])
       .filter((m): m is string => m !== undefined)
       .map(Number)
@@ -56,10 +62,15 @@ export async function openBlockStore(
     for (const [i, id] of ids.entries()) {
       const path = join(dir, segmentName(id));
       const last = i === ids.length - 1;
-      const file = await openFile(env, path, last);
+      const file = await openFile(env, path, last && !options.readOnly);
+      const headerProblem = readHeaderProblem(file, id);
+      if (headerProblem && options.skipDamagedSegments && (!last || file.size() > BLOCK_SEGMENT.bytes)) {
+        await file.close();
+        skipped.push({ file: path, reason: headerProblem });
+        continue;
+      }
       const seg = SegmentFile.existing(path, id * 2 ** 32, file, file.size());
       segs.set(id, seg);
-      const headerProblem = readHeaderProblem(file, id);
       if (!last) {
         if (headerProblem) throw corruption(path, 0, headerProblem);
         continue;
@@ -73,10 +84,15 @@ export async function openBlockStore(
       const verdict = judgeTail(file, scan.problem.offset, size, limits.maxBlockBytes);
       if (verdict.kind === 'torn') {
         truncated.push({ file: path, from: scan.end, to: size });
+        if (options.readOnly) continue;
         await seg.truncateTo(scan.end, io);
         if (scan.end === 0) {
           const { buf, pos } = seg.stage(BLOCK_SEGMENT.bytes);
           buf.set(encodeSegmentHeader(BLOCK_SEGMENT, id), pos);
+        } else {
+          // Never reuse the cut addresses: if the "torn" tail was in fact a durable block with a
+          // flipped bit, a reference to it must keep failing, not find a new block there.
+          active = undefined;
         }
       } else if (headerProblem) {
         throw corruption(path, 0, `${headerProblem}, yet records follow`);
@@ -85,13 +101,15 @@ export async function openBlockStore(
       }
     }
     // Entries listed now may not be durable yet (a previous process may not have fsynced them).
-    stats.dirSyncs++;
-    await env.syncDir(dir);
+    if (!options.readOnly) {
+      stats.dirSyncs++;
+      await env.syncDir(dir);
+    }
   } catch (e) {
     for (const s of segs.values()) await s.close().catch(() => {});
     throw ioFailure(500, 'opening block store in', dir, e);
   }
-  const recovery: BlockStoreRecovery = { truncated, damaged };
+  const recovery: BlockStoreRecovery = { truncated, damaged, skipped };
   const nextId = (ids.at(-1) ?? 0) + 1;
   return new SegmentedBlockStoreImpl(env, dir, limits, segs, nextId, active, recovery, stats);
 }

@@ -24,7 +24,7 @@ const isCorruption = (file: string, offset: number) => (e: unknown) =>
   isDbError(e, 500) && e.location?.file === file && e.location.offset === offset;
 
 describe('BlockStore recovery at open', () => {
-  it('a partial record at the end of the last segment is cut off and its space reused', async () => {
+  it('a partial record at the end of the last segment is cut off and its addresses are never reused', async () => {
     const { env, store, refs } = await withBlocks(3, new MemoryEnv());
     const tail = store.put(block(3));
     await store.close();
@@ -34,7 +34,10 @@ describe('BlockStore recovery at open', () => {
     const again = await openBlockStore(env, DIR);
     assert.deepEqual(again.recovery.truncated, [{ file: SEG1, from: 16 + 3 * 3008, to: 16 + 3 * 3008 + 100 }]);
     assert.deepEqual(await again.getMany(refs), [block(0), block(1), block(2)]);
-    assert.equal(again.put(block(7)).addr, tail.addr);
+    const next = again.put(block(7));
+    assert.equal(next.addr, 2 * 2 ** 32 + 16, 'new blocks go to a new segment');
+    await again.sync();
+    await assert.rejects(again.get(tail), isCorruption(SEG1, tail.addr - 2 ** 32));
     await again.close();
   });
 

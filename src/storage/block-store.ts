@@ -19,6 +19,16 @@ export interface BlockStoreOptions {
   readonly readGapBytes?: number;
   /** Cap on the bytes of one coalesced read. Default 4 MiB. */
   readonly maxReadBytes?: number;
+  /**
+   * Salvage mode (`arbor check --repair`): a segment whose header is bad is left out (listed in
+   * `recovery.skipped`; reads of its blocks report it missing) instead of failing the open.
+   */
+  readonly skipDamagedSegments?: boolean;
+  /**
+   * Open for reading only (`arbor check`): nothing is written — a torn tail is listed in
+   * `recovery.truncated` but not cut, and `put`/`sync` must not be called.
+   */
+  readonly readOnly?: boolean;
 }
 
 /** What `open` found and did. */
@@ -30,6 +40,8 @@ export interface BlockStoreRecovery {
    * of those blocks report the corruption), since cutting there would drop durable blocks.
    */
   readonly damaged: readonly { readonly file: string; readonly offset: number; readonly reason: string }[];
+  /** Segments left out because their header is bad (only with `skipDamagedSegments`). */
+  readonly skipped: readonly { readonly file: string; readonly reason: string }[];
 }
 
 /** A BlockStore with the extras of this implementation. */

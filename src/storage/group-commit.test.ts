@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { GroupCommit } from './group-commit.ts';
 
 /** A fake store: `stage` grows the staged end; each flush is released by hand. */
-function fake() {
+function fake(discardOnFailure = false) {
   let staged = 0;
   let durable = 0;
   const flushes: { target: number; release: (err?: Error) => void }[] = [];
@@ -21,6 +21,11 @@ function fake() {
           },
         });
       }),
+    discardOnFailure
+      ? async () => {
+          staged = durable;
+        }
+      : undefined,
   );
   const tick = () => new Promise((r) => setImmediate(r));
   return { gc, flushes, tick, stage: (n = 1) => (staged += n) };
@@ -77,5 +82,23 @@ describe('group commit', () => {
     assert.equal(f.flushes.length, 2);
     f.flushes[1]?.release();
     await b;
+  });
+
+  it('with a discarding failure hook, every waiter on the discarded bytes is rejected', async () => {
+    const f = fake(true);
+    f.stage();
+    const a = f.gc.sync();
+    await f.tick();
+    f.stage();
+    const b = f.gc.sync(); // not covered by the running flush
+    f.flushes[0]?.release(new Error('ENOSPC'));
+    await assert.rejects(a, /ENOSPC/);
+    await assert.rejects(b, /ENOSPC/);
+    assert.equal(f.flushes.length, 1, 'no flush is started for discarded bytes');
+    f.stage();
+    const c = f.gc.sync();
+    await f.tick();
+    f.flushes[1]?.release();
+    await c;
   });
 });

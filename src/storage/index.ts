@@ -12,6 +12,7 @@ export type { FaultErrno, FaultOp, FaultTrigger } from './failpoints.ts';
 export { FaultyEnv } from './faulty-env.ts';
 export { fsEnv } from './fs-env.ts';
 export type { IoStats } from './io-stats.ts';
+export { type LogSalvage, type LostRange, type SalvagedRecord, salvageLog } from './log-salvage.ts';
 export { type CrashOptions, MemoryEnv } from './memory-env.ts';
 export type { TornMode } from './memory-file.ts';
 export type { RecordLogOptions, RecordLogRecovery, SegmentedRecordLog } from './record-log.ts';

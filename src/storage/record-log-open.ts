@@ -64,9 +64,20 @@ export async function openRecordLog(
       const last = i === starts.length - 1;
       const file = last ? await env.openAppend(path) : await env.openRead(path);
       const size = file.size();
+      const prev = segs.at(-1);
+      if (last && size === 0 && prev && prev.base + prev.end !== start) {
+        // An empty file from a roll whose flush failed (its header never became durable) and
+        // whose removal a crash undid: it holds nothing. Start the last segment where it belongs.
+        await file.close();
+        await env.remove(path);
+        const fresh = SegmentFile.fresh(join(dir, logSegmentName(prev.base + prev.end)), prev.base + prev.end);
+        stageHeader(fresh);
+        segs.push(fresh);
+        truncated.push({ file: path, from: 0, to: 0 });
+        continue;
+      }
       const seg = SegmentFile.existing(path, start, file, size);
       segs.push(seg);
-      const prev = segs.at(-2);
       if (prev && prev.base + prev.end !== start) {
         throw corruption(
           path,

@@ -142,42 +142,109 @@ describe('RecordLog under faults', () => {
     await log.close();
   });
 
-  it('a full disk is 426, the log stays readable, and a retry after freeing space writes no duplicate', async () => {
+  it('a full disk is 426, the unsynced records are discarded for good, and appends resume after resume()', async () => {
     const mem = new MemoryEnv();
     const faults = new FaultyEnv(mem);
     const { log, lsns } = await withRecords(2, faults);
     const pending = [2, 3, 4].map((i) => log.append(rec(i)));
-    faults.tornWrite({ errno: 'ENOSPC', times: 2 });
+    faults.tornWrite({ errno: 'ENOSPC' });
     await assert.rejects(log.sync(), (e) => isDbError(e, 426) && e.message.includes(SEG0));
-    await assert.rejects(log.sync(), (e) => isDbError(e, 426));
     assert.equal(mem.fileBytes(SEG0).length, 24 + 2 * 72, 'no half-written record');
+    assert.ok(isDbError(log.failure, 426), 'the log remembers why it stopped');
+    assert.throws(
+      () => log.append(rec(9)),
+      (e) => isDbError(e, 426) && e.message.includes('refuses appends'),
+    );
+    assert.equal(log.nextLsn, log.durableLsn, 'nothing staged is left to be written later');
     assert.deepEqual(
       (await collect(log)).map((r) => r.lsn),
       lsns,
     );
+    await log.sync(); // nothing to write: the discarded records stay discarded
+    log.resume();
+    const next = log.append(rec(5));
+    assert.equal(next, pending[0], 'the first discarded LSN is reused');
     await log.sync();
     mem.crash({ torn: true });
     const again = await openRecordLog(mem, DIR);
+    assert.deepEqual(await collect(again), [
+      ...lsns.map((lsn, i) => ({ lsn, payload: rec(i) })),
+      { lsn: next, payload: rec(5) },
+    ]);
+    await again.close();
+  });
+
+  it('a failed fsync is 434 JournalError naming the file, and the record it covered is never written', async () => {
+    const mem = new MemoryEnv();
+    const faults = new FaultyEnv(mem);
+    const { log, lsns } = await withRecords(1, faults);
+    log.append(rec(7));
+    faults.failOn('sync');
+    await assert.rejects(log.sync(), (e) => isDbError(e, 434) && e.message.includes(SEG0) && e.cause !== undefined);
+    assert.equal(log.durableLsn, log.nextLsn);
+    log.resume();
+    await log.sync();
+    mem.crash();
+    const again = await openRecordLog(mem, DIR);
     assert.deepEqual(
       (await collect(again)).map((r) => r.lsn),
-      [...lsns, ...pending],
+      lsns,
     );
     await again.close();
   });
 
-  it('a failed fsync is 434 JournalError naming the file, and the next sync rewrites the bytes', async () => {
+  it('a sync waiting behind a failed flush is rejected too, even if the failed flush did not cover it', async () => {
     const mem = new MemoryEnv();
     const faults = new FaultyEnv(mem);
-    const { log } = await withRecords(1, faults);
-    const lsn = log.append(rec(7));
-    faults.failOn('sync');
-    await assert.rejects(log.sync(), (e) => isDbError(e, 434) && e.message.includes(SEG0) && e.cause !== undefined);
-    assert.ok(log.durableLsn <= lsn);
-    await log.sync();
-    mem.crash();
+    const { log, lsns } = await withRecords(1, faults);
+    log.append(rec(1));
+    faults.failOn('sync', { errno: 'ENOSPC' });
+    const first = log.sync();
+    log.append(rec(2)); // staged while the first flush runs: not covered by it
+    const second = log.sync();
+    await assert.rejects(first, (e) => isDbError(e, 426));
+    await assert.rejects(second, (e) => isDbError(e, 426));
+    log.resume();
+    await log.close();
     const again = await openRecordLog(mem, DIR);
-    assert.deepEqual((await collect(again)).at(-1), { lsn, payload: rec(7) });
+    assert.deepEqual(
+      (await collect(again)).map((r) => r.lsn),
+      lsns,
+    );
     await again.close();
+  });
+
+  it('a roll whose new segment cannot be written is undone, and a crash before its removal is harmless', async () => {
+    for (const crashEarly of [false, true]) {
+      const mem = new MemoryEnv();
+      const faults = new FaultyEnv(mem);
+      const { log, lsns } = await withRecords(2, faults, 200);
+      log.append(rec(2)); // rolls: the new segment's file does not exist yet
+      assert.equal(log.segments().length, 2);
+      const rolledAt = lsns.at(-1)! + 72;
+      faults.failOn('sync', { errno: 'ENOSPC', path: `${String(rolledAt).padStart(16, '0')}.log` });
+      await assert.rejects(log.sync(), (e) => isDbError(e, 426));
+      assert.equal(log.segments().length, 1, 'the unwritten segment is forgotten');
+      if (crashEarly) {
+        // The empty file's removal was never made durable: it comes back after the crash.
+        mem.crash();
+        // (Named for a later LSN, as if the roll had happened elsewhere.)
+        await mem.openAppend(`${DIR}/${String(rolledAt + 72).padStart(16, '0')}.log`).then((f) => f.close());
+      } else {
+        log.resume();
+        const lsn = log.append(rec(3));
+        await log.sync();
+        assert.equal(lsn, rolledAt + 24, 'the roll is redone at the same LSN');
+        await log.close();
+      }
+      const again = await openRecordLog(mem, DIR, { segmentBytes: 200 });
+      const got = (await collect(again)).map((r) => r.lsn);
+      assert.deepEqual(got, crashEarly ? lsns : [...lsns, rolledAt + 24]);
+      const more = again.append(rec(4));
+      await again.sync();
+      assert.deepEqual((await collect(again)).at(-1)?.lsn, more);
+      await again.close();
+    }
   });
 
   it('callers whose records a failed flush covered all get the error', async () => {

@@ -55,6 +55,7 @@ export class SegmentedRecordLogImpl implements SegmentedRecordLog {
   private readonly io: SegmentIo;
   private readonly chain: SegmentChain;
   private closed = false;
+  private failed: DbError | undefined;
 
   constructor(
     readonly env: Env,
@@ -66,7 +67,7 @@ export class SegmentedRecordLogImpl implements SegmentedRecordLog {
     stats: IoStats,
   ) {
     this.io = { env, errorCode: 434, stats };
-    this.chain = new SegmentChain(this.io, segs.at(-1));
+    this.chain = new SegmentChain(this.io, segs.at(-1), 0, (e) => this.discardUnsynced(e));
   }
 
   /**
@@ -76,6 +77,7 @@ export class SegmentedRecordLogImpl implements SegmentedRecordLog {
    */
   append(payload: Uint8Array): Lsn {
     this.open();
+    this.writable();
     if (payload.length === 0) throw new DbError(421, 'cannot append an empty record');
     if (payload.length > this.limits.maxRecordBytes) {
       throw new DbError(414, `record of ${payload.length} bytes exceeds maxRecordBytes ${this.limits.maxRecordBytes}`);
@@ -91,6 +93,14 @@ export class SegmentedRecordLogImpl implements SegmentedRecordLog {
   sync(): Promise<void> {
     this.open();
     return this.chain.sync();
+  }
+
+  get failure(): DbError | undefined {
+    return this.failed;
+  }
+
+  resume(): void {
+    this.failed = undefined;
   }
 
   get durableLsn(): Lsn {
@@ -132,6 +142,11 @@ export class SegmentedRecordLogImpl implements SegmentedRecordLog {
     }
   }
 
+  locate(lsn: Lsn): { readonly file: string; readonly offset: number } {
+    const seg = this.segs.findLast((s) => s.base <= lsn);
+    return seg ? { file: seg.path, offset: lsn - seg.base } : { file: this.dir, offset: lsn };
+  }
+
   /**
    * Remove the segments all of whose records have lsn < `before` (a segment qualifies when the
    * next one starts at or below `before`), then fsync the directory. Never removes the active
@@ -170,6 +185,7 @@ export class SegmentedRecordLogImpl implements SegmentedRecordLog {
    */
   async roll(): Promise<void> {
     this.open();
+    this.writable();
     if (this.active().end > LOG_SEGMENT.bytes) this.stageRoll();
     await this.chain.sync();
   }
@@ -213,6 +229,33 @@ export class SegmentedRecordLogImpl implements SegmentedRecordLog {
     this.segs.push(seg);
     this.chain.activate(seg);
     return seg;
+  }
+
+  /**
+   * A flush failed: forget every record not yet durable (their writers are told by the failed
+   * sync; none may ever become durable later, or a rejected write would reappear after a
+   * restart), and refuse appends until `resume()`. A segment whose file never became durable is
+   * dropped and its (empty) file removed, so a later roll can start at another LSN.
+   */
+  private async discardUnsynced(e: unknown): Promise<void> {
+    const cause = e instanceof DbError ? e : ioFailure(434, 'syncing', this.dir, e);
+    this.failed = new DbError(
+      cause.code,
+      `record log ${this.dir} refuses appends after a failed write (${cause.message})`,
+      { cause },
+    );
+    const fallback = this.segs.findLast((s) => s.durable > 0);
+    const dropped = this.chain.discardUnsynced(fallback);
+    if (dropped.length === 0) return;
+    this.segs = this.segs.filter((s) => !dropped.includes(s));
+    for (const seg of dropped) {
+      await seg.close().catch(() => {});
+      await this.env.remove(seg.path).catch(() => {});
+    }
+  }
+
+  private writable(): void {
+    if (this.failed) throw this.failed;
   }
 
   private open(): void {

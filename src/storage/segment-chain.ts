@@ -20,6 +20,8 @@ export class SegmentChain {
     active: SegmentFile | undefined,
     /** Global position of the end of durable data when nothing is active yet. */
     durableEnd = 0,
+    /** Called when a flush fails (see GroupCommit); record logs discard their unsynced records. */
+    onFailure?: (error: unknown) => Promise<void>,
   ) {
     this.activeSeg = active;
     if (active) this.pending.push(active);
@@ -28,7 +30,35 @@ export class SegmentChain {
       () => this.stagedEnd,
       () => this.durableEnd,
       (target) => this.flush(target),
+      onFailure,
     );
+  }
+
+  /**
+   * Forget every byte not yet durable: segments whose file never became durable are dropped (and
+   * returned, for the owner to close and remove), the others are cut back to their durable size,
+   * and the newest surviving one becomes active again. REQUIRES: `fallback` is the segment to
+   * make active if every pending segment is dropped (the owner's newest durable segment).
+   */
+  discardUnsynced(fallback: SegmentFile | undefined): SegmentFile[] {
+    const dropped: SegmentFile[] = [];
+    const kept: SegmentFile[] = [];
+    for (const seg of this.pending) {
+      if (seg.durable === 0) dropped.push(seg);
+      else {
+        seg.discardStaged();
+        kept.push(seg);
+      }
+    }
+    const active = kept.at(-1) ?? fallback;
+    if (active && !kept.includes(active)) {
+      active.discardStaged();
+      kept.push(active);
+    }
+    this.pending = kept;
+    this.activeSeg = active;
+    if (active) this.durableEnd = active.base + active.durable;
+    return dropped;
   }
 
   get active(): SegmentFile | undefined {

@@ -125,6 +125,16 @@ export class SegmentFile {
     this.end = size;
   }
 
+  /**
+   * Forget the staged bytes past `durable` (after a failed flush of a record log: those records
+   * were never acknowledged and must never be written later). The file was already cut back.
+   */
+  discardStaged(): void {
+    this.staging.discardFrom(this.durable);
+    this.end = this.durable;
+    this.written = Math.min(this.written, this.durable);
+  }
+
   /** True when every byte is durable. */
   settled(): boolean {
     return this.durable === this.end;

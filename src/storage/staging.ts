@@ -87,6 +87,19 @@ export class Staging {
     }
   }
 
+  /** Forget every staged byte at or past `offset` (bytes below it stay staged). */
+  discardFrom(offset: number): void {
+    while (this.arenas.length > 0) {
+      const a = this.arenas[this.arenas.length - 1];
+      if (!a || a.start + a.used <= offset) break;
+      const keep = Math.max(0, offset - a.start);
+      this.stagedBytes -= a.used - keep;
+      a.used = keep;
+      if (keep > 0) break;
+      this.arenas.pop();
+    }
+  }
+
   private find(offset: number): Arena | undefined {
     let lo = 0;
     let hi = this.arenas.length - 1;

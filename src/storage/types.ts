@@ -66,8 +66,19 @@ export interface RecordLog {
   readonly durableLsn: Lsn;
   /** LSN the next append will get. */
   readonly nextLsn: Lsn;
+  /**
+   * Set when a flush failed (full disk, I/O error): every record staged but not durable at that
+   * moment was discarded — it will never be written, and every `sync()` waiting for it rejected —
+   * and `append`/`roll` throw this error until `resume()`. LSNs from `durableLsn` on are reused
+   * after `resume()`, so the owner must forget the LSNs of the discarded records first.
+   */
+  readonly failure: Error | undefined;
+  /** Accept appends again after a failure (the next sync is the retry). */
+  resume(): void;
   /** Read every durable record with lsn ≥ from, in order. A torn tail was truncated at open. */
   replay(from?: Lsn): AsyncIterable<{ readonly lsn: Lsn; readonly payload: Uint8Array }>;
+  /** The segment file holding LSN `lsn` and its offset in that file (for error messages). */
+  locate(lsn: Lsn): { readonly file: string; readonly offset: number };
   /** Delete whole segments that hold only records with lsn < before. */
   truncateBefore(before: Lsn): Promise<void>;
   /** Start a new segment at the next LSN. */
