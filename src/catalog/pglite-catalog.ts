@@ -17,6 +17,7 @@ import { DbError } from '../core/errors.ts';
 import type { StreamId } from '../core/types.ts';
 import { isStreamId } from '../core/uuid.ts';
 import { type CatalogDir, openCatalogDir } from './catalog-dir.ts';
+import { type CatalogTables, exportCatalogTables } from './catalog-export.ts';
 import { ensureSchema } from './catalog-schema.ts';
 import {
   BULK_CHUNK,
@@ -48,6 +49,7 @@ import {
 } from './types.ts';
 import {
   annotationMap,
+  checkAnnotationCount,
   tagColumns,
   validateAnnotationKey,
   validateAnnotationValue,
@@ -180,6 +182,16 @@ export class PgliteCatalog implements Catalog {
       validateAnnotationKey(k);
       remove.push(k);
     }
+    if (Object.keys(upsert).length > 0) {
+      // The per-stream count limit, against the version the change is based on (if another
+      // change lands in between, the update below fails 423 anyway).
+      const current = await this.get(id);
+      if (current !== undefined && current.propertyVersion === expectedPropertyVersion) {
+        const keys = new Set([...Object.keys(current.annotations), ...Object.keys(upsert)]);
+        for (const k of remove) keys.delete(k);
+        checkAnnotationCount(keys.size);
+      }
+    }
     const sql = `
       update catalog_stream
          set annotations = nullif((coalesce(annotations, ''::hstore) || coalesce(catalog_hstore($3::jsonb), ''::hstore))
@@ -295,6 +307,12 @@ export class PgliteCatalog implements Catalog {
     this.#open();
     const r = await this.#pg.query<[StreamId]>('select uuid::text from catalog_stream', [], { rowMode: 'array' });
     return r.rows.map((row) => row[0]);
+  }
+
+  /** Both catalog tables as CSV, read in one transaction (for backups: catalog-export.ts). */
+  exportTables(): Promise<CatalogTables> {
+    this.#open();
+    return exportCatalogTables(this.#pg);
   }
 
   async close(): Promise<void> {

@@ -1,0 +1,81 @@
+/**
+ * Admin endpoints (role admin, service/roles.ts): `POST /api/admin/backup` writes a consistent
+ * online backup of the served database into a directory ON THE SERVER's file system
+ * (docs/adr/0005-backup.md). Ingest and queries go on meanwhile.
+ *
+ * The answer is NDJSON so a long backup keeps the connection busy and shows progress:
+ *   {"phase":"blocks","done":…,"total":…}   (at most twice a second, and at each phase change)
+ *   {"done":true,"backup":{…report…}}        last line on success
+ *   {"error":{"code":…,"name":…,"message":…}} last line on a failure after the answer started
+ * Failures found before anything is written (bad or non-empty directory, in-memory database) are
+ * plain HTTP errors (400, 501 …) with the usual JSON body.
+ */
+import path from 'node:path';
+import { DbError } from '../../core/errors.ts';
+import { type BackupProgress, backupDatabase } from '../../db/backup.ts';
+import { Database } from '../../db/database.ts';
+import { jsonBody } from './body.ts';
+import { httpErrorOf } from './errors.ts';
+import { type AnyRoute, defineRoute } from './route.ts';
+import { object, str } from './shapes.ts';
+
+const backupBody = object({
+  dir: str({
+    maxLength: 4096,
+    description: 'absolute path of a new or empty directory on the server, outside the data directory',
+  }),
+});
+
+const backup = defineRoute({
+  method: 'POST',
+  path: '/api/admin/backup',
+  operationId: 'backup',
+  summary: 'Write a consistent online backup to a directory on the server',
+  description:
+    'Every write acknowledged before the request is in the backup. Restore it with `arbor restore`. ' +
+    'The answer is NDJSON: progress lines, then {"done":true,"backup":{…}} or {"error":{…}}.',
+  tag: 'admin',
+  params: {},
+  body: jsonBody(backupBody, 'where to write the backup'),
+  responses: {
+    '200': {
+      description: 'progress lines, then the report (or an error line)',
+      content: { 'application/x-ndjson': { type: 'object' } },
+    },
+  },
+  async handle({ body, res, app }) {
+    const db = app.backend;
+    if (!(db instanceof Database)) throw new DbError(501, 'this server cannot make backups (no embedded database)');
+    if (!path.isAbsolute(body.dir)) {
+      throw new DbError(438, `dir must be an absolute path on the server, got ${JSON.stringify(body.dir)}`);
+    }
+    let started = false;
+    let lastPhase = '';
+    let lastAt = 0;
+    const line = (obj: unknown): void => {
+      if (!started) {
+        res.writeHead(200, { 'content-type': 'application/x-ndjson; charset=utf-8', 'cache-control': 'no-store' });
+        started = true;
+      }
+      res.write(`${JSON.stringify(obj)}\n`);
+    };
+    const onProgress = (p: BackupProgress): void => {
+      const now = Date.now();
+      if (p.phase === lastPhase && now - lastAt < 500) return;
+      lastPhase = p.phase;
+      lastAt = now;
+      line(p);
+    };
+    try {
+      const report = await backupDatabase(db, body.dir, { onProgress });
+      line({ done: true, backup: report });
+      res.end();
+    } catch (e) {
+      if (!started) throw e; // nothing sent yet: an ordinary HTTP error
+      line(httpErrorOf(e).body);
+      res.end();
+    }
+  },
+});
+
+export const ADMIN_ROUTES: readonly AnyRoute[] = [backup];
