@@ -6,7 +6,8 @@
  * - tag key: one of name, unit, ingress, distiller → else 408;
  * - tag / annotation value: ≤ 255 characters (code points), no NUL, well-formed → else 409;
  * - annotation key: 1–255 UTF-8 bytes, no NUL, well-formed → else 408 (our choice: v4's
- *   `^[a-z][a-z0-9_.]*$` would reject keys the Python client happily sends).
+ *   `^[a-z][a-z0-9_.]*$` would reject keys the Python client happily sends);
+ * - at most 1024 annotations per stream → else 438.
  */
 import { DbError } from '../core/errors.ts';
 import { TAG_KEYS, type TagKey } from './types.ts';
@@ -14,6 +15,21 @@ import { TAG_KEYS, type TagKey } from './types.ts';
 export const MAX_COLLECTION_BYTES = 255;
 export const MAX_KEY_BYTES = 255;
 export const MAX_VALUE_CHARS = 255;
+/**
+ * Most annotations one stream may carry (so ≤ ~1.3 MB of annotation text per stream: keys ≤ 255
+ * bytes, values ≤ 255 characters). Past it: 438, nothing changed.
+ */
+export const MAX_ANNOTATIONS_PER_STREAM = 1024;
+
+/** 438 when a stream would carry more than {@link MAX_ANNOTATIONS_PER_STREAM} annotations. */
+export function checkAnnotationCount(count: number): void {
+  if (count > MAX_ANNOTATIONS_PER_STREAM) {
+    throw new DbError(
+      438,
+      `a stream may carry at most ${MAX_ANNOTATIONS_PER_STREAM} annotations; this change would give it ${count}`,
+    );
+  }
+}
 
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
@@ -107,6 +123,7 @@ export function tagColumns(tags: Readonly<Record<string, string>>): TagColumns {
 
 /** Validate a create's annotations; returns them as a plain object. */
 export function annotationMap(annotations: Readonly<Record<string, string>>): Record<string, string> {
+  checkAnnotationCount(Object.keys(annotations).length);
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(annotations)) {
     validateAnnotationKey(k);

@@ -23,6 +23,14 @@ const COMMANDS: Record<string, Command> = {
     summary: 'apply the retention policy and reclaim unreferenced blocks',
     load: async () => (await import('./compact.ts')).compactCommand,
   },
+  backup: {
+    summary: 'a consistent backup of a running server or a data directory',
+    load: async () => (await import('./backup.ts')).backupCommand,
+  },
+  restore: {
+    summary: 'make a data directory from a backup (verified first)',
+    load: async () => (await import('./restore.ts')).restoreCommand,
+  },
   create: {
     summary: 'create a stream and print its uuid',
     load: async () => (await import('./create.ts')).createCommand,
@@ -46,6 +54,10 @@ const COMMANDS: Record<string, Command> = {
   query: {
     summary: 'run read-only SQL over stream metadata',
     load: async () => (await import('./query.ts')).queryCommand,
+  },
+  keys: {
+    summary: 'API keys with roles: add (printed once), list, revoke',
+    load: async () => (await import('./keys.ts')).keysCommand,
   },
 };
 

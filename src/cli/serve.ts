@@ -36,7 +36,16 @@ export async function serveCommand(argv: string[]): Promise<void> {
   }
   const mode = cfg.tlsCert === null ? '' : ' tls';
   const where = cfg.data === null ? ':memory:' : cfg.data;
-  err(`arbor serve: data=${where} api-keys=${cfg.apiKeys.length === 0 ? 'none (open server)' : cfg.apiKeys.length}`);
+  const auth = running.auth;
+  const keys = auth.open
+    ? 'none (open server)'
+    : `${auth.plainKeyCount} plain + ${auth.fileKeyCount} in ${cfg.keysFile ?? '(no keys file)'}`;
+  err(`arbor serve: data=${where} api-keys=${keys}`);
+  // SIGHUP: re-read the keys file now (it is also re-read on its own when it changes).
+  process.on('SIGHUP', () => {
+    auth.reload();
+    err(`arbor serve: SIGHUP: keys file re-read (${auth.fileKeyCount} keys)`);
+  });
   out(`arbor serve: ready grpc=${running.grpc.address} http=${running.http.address}${mode}`);
   out(`arbor serve: open http://${running.http.address}/ for the web plotter`);
 

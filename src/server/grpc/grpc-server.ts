@@ -6,6 +6,8 @@
  * (tryShutdown) for up to `graceMs`, then cut the rest (forceShutdown). The Backend is not closed
  * here: its owner (the CLI) flushes and closes it afterwards.
  */
+
+import { setMaxListeners } from 'node:events';
 import { Server, ServerCredentials } from '@grpc/grpc-js';
 import type { Backend } from '../../db/backend.ts';
 import {
@@ -18,9 +20,20 @@ import { ApiKeyAuth } from '../service/auth.ts';
 import type { ServiceOptions } from '../service/context.ts';
 import { createBTrDBService } from '../service/service.ts';
 import { createGrpcHandlers } from './handlers.ts';
+import { applyInsertBudget, DEFAULT_MAX_INFLIGHT_INSERT_BYTES, InsertBudget } from './insert-budget.ts';
 
 /** Most points accepted in one Insert message: 20× btrdb-python's 50,000-point batches. */
 export const MAX_INSERT_POINTS = 1_000_000;
+
+/** Largest request message accepted (bytes): RESOURCE_EXHAUSTED past it. */
+export const DEFAULT_MAX_RECEIVE_BYTES = 64 << 20;
+
+/**
+ * Calls one client connection may have open at once (HTTP/2 SETTINGS_MAX_CONCURRENT_STREAMS). A
+ * well-behaved client (grpc-js, grpcio) queues further calls until one ends; a client that opens
+ * more anyway has them refused (REFUSED_STREAM → UNAVAILABLE).
+ */
+export const DEFAULT_MAX_CONCURRENT_STREAMS = 1024;
 
 export interface TlsFiles {
   /** PEM certificate chain. */
@@ -33,11 +46,19 @@ export interface GrpcServerOptions {
   readonly backend: Backend;
   /** `host:port`; port 0 picks a free port (see `port` on the result). */
   readonly address: string;
-  /** Accepted API keys; none = an open server. */
+  /** Accepted plain API keys (role admin); none (and no `auth`) = an open server. */
   readonly apiKeys?: readonly string[];
+  /** The authenticator to use (keys file with roles, shared with HTTP); replaces `apiKeys`. */
+  readonly auth?: ApiKeyAuth;
+  /** Largest request message in bytes (default 64 MiB). */
+  readonly maxReceiveBytes?: number;
+  /** Concurrent calls per client connection (default 1024). */
+  readonly maxConcurrentStreams?: number;
   readonly tls?: TlsFiles;
   readonly service?: ServiceOptions;
   readonly maxInsertPoints?: number;
+  /** Bytes of Insert/ArrowInsert requests in flight before new ones get RESOURCE_EXHAUSTED (default 64 MiB). */
+  readonly maxInflightInsertBytes?: number;
   /** Log hook for undecodable requests and internal errors. */
   readonly log?: (message: string) => void;
 }
@@ -49,6 +70,8 @@ export interface GrpcServer {
   readonly address: string;
   /** Calls in flight now. */
   readonly activeCalls: number;
+  /** The in-flight insert budget (bytes held now, refusals so far). */
+  readonly insertBudget: InsertBudget;
   /** Graceful stop; resolves with true when every call finished within `graceMs`. */
   close(graceMs?: number): Promise<boolean>;
 }
@@ -61,8 +84,14 @@ function hostOf(address: string): string {
 export async function startGrpcServer(opts: GrpcServerOptions): Promise<GrpcServer> {
   const log = opts.log ?? (() => undefined);
   const shutdown = new AbortController();
+  // Every call in flight listens for shutdown: no MaxListenersExceededWarning past 10 calls.
+  setMaxListeners(0, shutdown.signal);
   let active = 0;
-  const server = new Server({ ...RECOMMENDED_SERVER_OPTIONS });
+  const server = new Server({
+    ...RECOMMENDED_SERVER_OPTIONS,
+    'grpc.max_receive_message_length': opts.maxReceiveBytes ?? DEFAULT_MAX_RECEIVE_BYTES,
+    'grpc.max_concurrent_streams': opts.maxConcurrentStreams ?? DEFAULT_MAX_CONCURRENT_STREAMS,
+  });
   raiseServerFlowControlWindow(server);
   const definition = createBTrDBServiceDefinition({
     maxInsertPoints: opts.maxInsertPoints ?? MAX_INSERT_POINTS,
@@ -78,7 +107,7 @@ export async function startGrpcServer(opts: GrpcServerOptions): Promise<GrpcServ
     ...opts.service,
   });
   const handlers = createGrpcHandlers(service, {
-    auth: new ApiKeyAuth(opts.apiKeys ?? []),
+    auth: opts.auth ?? new ApiKeyAuth(opts.apiKeys ?? []),
     shutdown: shutdown.signal,
     onError: onInternal,
     onCallStart: () => {
@@ -88,6 +117,8 @@ export async function startGrpcServer(opts: GrpcServerOptions): Promise<GrpcServ
       active--;
     },
   });
+  const insertBudget = new InsertBudget(opts.maxInflightInsertBytes ?? DEFAULT_MAX_INFLIGHT_INSERT_BYTES);
+  applyInsertBudget(handlers, insertBudget);
   server.addService(definition, handlers);
   const credentials =
     opts.tls === undefined
@@ -106,6 +137,7 @@ export async function startGrpcServer(opts: GrpcServerOptions): Promise<GrpcServ
     get activeCalls() {
       return active;
     },
+    insertBudget,
     close(graceMs = 10_000) {
       closing ??= new Promise<boolean>((resolve) => {
         shutdown.abort();

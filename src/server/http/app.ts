@@ -1,12 +1,14 @@
 /**
- * The HTTP API as a request handler over a Backend: routing, API-key authentication (the service
- * layer's ApiKeyAuth, same keys and header as gRPC), parameter and body validation, errors as
+ * The HTTP API as a request handler over a Backend: routing, API-key authentication and roles (the
+ * service layer's ApiKeyAuth and access table, same keys and header as gRPC: 401 without a valid
+ * key, 403 when its role is too weak), parameter and body validation, errors as
  * JSON, metrics, and the web plotter's static files at `/`. Transport only: every answer comes
  * from the Backend (the embedded Database in `arbor serve`).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Backend } from '../../db/backend.ts';
 import { ApiKeyAuth } from '../service/index.ts';
+import { httpRouteAccess, permissionDenied, roleAllows } from '../service/roles.ts';
 import { HttpError, httpErrorOf } from './errors.ts';
 import { LIVE_ROUTES } from './live.ts';
 import { HttpMetrics } from './metrics.ts';
@@ -20,8 +22,10 @@ import { DEFAULT_WEB_ROOT, serveStatic } from './static-files.ts';
 import { sendJson } from './tables.ts';
 
 export interface HttpAppOptions {
-  /** Accepted API keys (`Authorization: Bearer KEY`); none = an open server. */
+  /** Accepted plain API keys (`Authorization: Bearer KEY`, role admin); none = an open server. */
   readonly apiKeys?: readonly string[];
+  /** The authenticator to use (keys file with roles, shared with gRPC); replaces `apiKeys`. */
+  readonly auth?: ApiKeyAuth;
   /** Folder of the web plotter; null = no UI. Default: the repository's web/. */
   readonly webRoot?: string | null;
   /** Largest request body in bytes (default 64 MiB). */
@@ -72,7 +76,7 @@ function match(segments: readonly string[], parts: readonly string[]): Record<st
 }
 
 export function createHttpApp(backend: Backend, opts: HttpAppOptions = {}): HttpApp {
-  const auth = new ApiKeyAuth(opts.apiKeys ?? []);
+  const auth = opts.auth ?? new ApiKeyAuth(opts.apiKeys ?? []);
   const metrics = new HttpMetrics();
   const closing = new AbortController();
   const webRoot = opts.webRoot === undefined ? DEFAULT_WEB_ROOT : opts.webRoot;
@@ -118,15 +122,24 @@ export function createHttpApp(backend: Backend, opts: HttpAppOptions = {}): Http
         continue;
       }
       const r = c.route;
-      if (r.public !== true && !auth.check(req.headers.authorization).ok) {
-        throw new HttpError(
-          401,
-          'Unauthorized',
-          req.headers.authorization === undefined
-            ? 'an API key is required: Authorization: Bearer KEY'
-            : 'invalid api key',
-          { 'www-authenticate': 'Bearer realm="arbordb"' },
-        );
+      // Who may call it: the access table (service/roles.ts), not the route itself.
+      const need = httpRouteAccess(r.method, r.path);
+      if (need !== 'public') {
+        const a = auth.check(req.headers.authorization);
+        if (!a.ok) {
+          throw new HttpError(
+            401,
+            'Unauthorized',
+            req.headers.authorization === undefined
+              ? 'an API key is required: Authorization: Bearer KEY'
+              : 'invalid api key',
+            { 'www-authenticate': 'Bearer realm="arbordb"' },
+          );
+        }
+        const have = a.role ?? 'admin';
+        if (!roleAllows(have, need)) {
+          throw new HttpError(403, 'Forbidden', permissionDenied(have, need, `${r.method} ${r.path}`));
+        }
       }
       const params = parseParams(r.params, pathValues, url.searchParams);
       const body = r.body ? await r.body.read(req, app, signal) : undefined;

@@ -66,7 +66,9 @@ export function databaseStats(db: Database): () => Promise<ServerStats> {
       disk = { at: Date.now(), bytes: await directoryBytes(dir) };
     }
     const [ids, collections] = await Promise.all([db.catalog.liveIds(), db.listCollections('')]);
+    const health = db.engine.health();
     return {
+      writes: { state: health.state, reason: health.reason, code: health.code },
       engine: { ...db.engine.stats() },
       streams: ids.length,
       collections: collections.length,
@@ -79,7 +81,9 @@ export async function startHttpServer(db: Backend, opts: HttpServerOptions = {})
   const { host, port } = splitAddress(opts.address ?? DEFAULT_HTTP_ADDRESS);
   const stats = opts.stats ?? (db instanceof Database ? databaseStats(db) : undefined);
   const app = createHttpApp(db, { ...opts, ...(stats ? { stats } : {}) });
-  const server = http.createServer({ keepAliveTimeout: 5000 }, app.handle);
+  // Idle keep-alive connections stay open longer than clients keep theirs (undici: 4 s), so the
+  // server never closes a connection a client is about to reuse (seen as ECONNRESET under load).
+  const server = http.createServer({ keepAliveTimeout: 65_000, headersTimeout: 66_000 }, app.handle);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => {

@@ -41,6 +41,16 @@ const ENGINE_METRICS: Readonly<
   coreCacheMisses: { name: 'arbordb_engine_core_cache_misses_total', type: 'counter', help: 'Core node cache misses.' },
   leafCacheHits: { name: 'arbordb_engine_leaf_cache_hits_total', type: 'counter', help: 'Leaf cache hits.' },
   leafCacheMisses: { name: 'arbordb_engine_leaf_cache_misses_total', type: 'counter', help: 'Leaf cache misses.' },
+  readOnly: {
+    name: 'arbordb_engine_read_only',
+    type: 'gauge',
+    help: '1 while writes are refused after a failed write (e.g. a full disk); reads still work.',
+  },
+  readOnlyEntries: {
+    name: 'arbordb_engine_read_only_entries_total',
+    type: 'counter',
+    help: 'Times the engine turned read-only since it was opened.',
+  },
 };
 
 export class HttpMetrics {

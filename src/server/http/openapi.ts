@@ -3,6 +3,8 @@
  * body schema here is the one the handlers validate with (params.ts, shapes.ts), so the spec
  * cannot drift from the behaviour. Served at /openapi.json.
  */
+
+import { httpRouteAccess } from '../service/roles.ts';
 import { HTTP_STATUS_OF_CODE } from './errors.ts';
 import type { AnyRoute } from './route.ts';
 import type { JsonSchema } from './shapes.ts';
@@ -58,9 +60,14 @@ function operation(r: AnyRoute): Record<string, unknown> {
   }
   responses['4XX'] = errorResponse('bad request (400), unknown stream (404), conflict (409), …: see the error table');
   responses['5XX'] = errorResponse('server fault');
-  if (r.public !== true) responses['401'] = errorResponse('missing or invalid API key');
+  const need = httpRouteAccess(r.method, r.path);
+  if (need !== 'public') {
+    responses['401'] = errorResponse('missing or invalid API key');
+    responses['403'] = errorResponse(`the key's role is too weak: this needs a ${need} key`);
+  }
   return {
     operationId: r.operationId,
+    'x-arbor-role': need,
     summary: r.summary,
     ...(r.description ? { description: r.description } : {}),
     tags: [r.tag],

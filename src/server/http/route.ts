@@ -35,6 +35,15 @@ export interface ServerStats {
   readonly collections: number;
   /** Bytes of the data directory on disk, or null for an in-memory database. */
   readonly diskBytes: number | null;
+  /**
+   * Whether the database takes writes: 'read-only' after a write failed (e.g. the disk filled up;
+   * reads still work, writes get `reason`). Absent when the backend cannot tell.
+   */
+  readonly writes?: {
+    readonly state: 'ok' | 'read-only';
+    readonly reason: string | null;
+    readonly code: number | null;
+  };
 }
 
 export interface Call<P, B> {

@@ -1,9 +1,10 @@
-/** Server-wide endpoints: info, read-only SQL, health, readiness, Prometheus metrics. */
+/** Server-wide endpoints: info, read-only SQL, health, readiness, Prometheus metrics, admin (backup). */
 import { jsonBody } from './body.ts';
 import { chunked, jsonRows } from './encoders.ts';
 import { API_VERSION } from './openapi.ts';
 import { formatParam } from './params.ts';
 import { type AnyRoute, defineRoute } from './route.ts';
+import { ADMIN_ROUTES } from './routes-admin.ts';
 import { array, object, optional, str } from './shapes.ts';
 import { negotiate, sendJson, streamTable } from './tables.ts';
 
@@ -107,8 +108,10 @@ const readyz = defineRoute({
     if (app.closing.aborted) return sendJson(res, 503, { status: 'shutting down' });
     try {
       await app.backend.info();
-      await app.stats?.();
-      sendJson(res, 200, { status: 'ready' });
+      const writes = (await app.stats?.())?.writes;
+      // Read-only after a failed write (a full disk) is still ready: reads keep being served.
+      if (writes?.state === 'read-only') sendJson(res, 200, { status: 'read-only', writes });
+      else sendJson(res, 200, { status: 'ready' });
     } catch (e) {
       sendJson(res, 503, { status: 'unavailable', message: e instanceof Error ? e.message : String(e) });
     }
@@ -133,4 +136,4 @@ const metrics = defineRoute({
   },
 });
 
-export const SERVER_ROUTES: readonly AnyRoute[] = [info, sql, healthz, readyz, metrics];
+export const SERVER_ROUTES: readonly AnyRoute[] = [info, sql, healthz, readyz, metrics, ...ADMIN_ROUTES];

@@ -11,6 +11,8 @@ import { isDbError } from '../../core/errors.ts';
 import { type Database, openDatabase } from '../../db/database.ts';
 import { type GrpcServer, startGrpcServer, type TlsFiles } from '../grpc/grpc-server.ts';
 import { type HttpServer, startHttpServer } from '../http/index.ts';
+import { ApiKeyAuth } from '../service/auth.ts';
+import { KeysFileError, readKeyEntries } from '../service/keys-file.ts';
 import type { ServeConfig } from './serve-config.ts';
 
 export class ServeError extends Error {
@@ -33,6 +35,8 @@ export interface RunningServer {
   /** The HTTP API and web plotter. */
   readonly http: HttpServer;
   readonly database: Database;
+  /** The authenticator shared by gRPC and HTTP (keys file watched; `reload()` on SIGHUP). */
+  readonly auth: ApiKeyAuth;
   /** Graceful stop; resolves once the database is closed. Idempotent. */
   stop(): Promise<void>;
 }
@@ -60,18 +64,42 @@ export function openServerWarning(address: string): string[] {
     bar,
     `WARNING: no API key is configured: the server on ${address} is OPEN.`,
     'Anyone who can reach it can read, write, delete and obliterate every stream.',
-    'Give keys with --api-key KEY, --api-keys-file FILE or ARBOR_API_KEYS=k1,k2.',
+    'Create keys with `arbor keys add --data DIR --role read|write|admin` (or --keys-file FILE),',
+    'or give plain keys with --api-key KEY, --api-keys-file FILE or ARBOR_API_KEYS=k1,k2.',
     bar,
   ];
+}
+
+/** The authenticator of a config: plain keys (admin) and the keys file, checked readable now. */
+function makeAuth(cfg: ServeConfig, io: ServeIO): ApiKeyAuth {
+  if (cfg.keysFile !== null) {
+    try {
+      readKeyEntries(cfg.keysFile);
+    } catch (e) {
+      const why = e instanceof KeysFileError ? e.message : e instanceof Error ? e.message : String(e);
+      throw new ServeError(`keys file ${cfg.keysFile}: ${why}`);
+    }
+  }
+  return new ApiKeyAuth(cfg.apiKeys, { keysFile: cfg.keysFile, log: (line) => io.err(`arbor serve: ${line}`) });
 }
 
 export async function runServer(cfg: ServeConfig, io: ServeIO): Promise<RunningServer> {
   const tls = readTls(cfg);
   let database: Database;
   try {
-    database = await openDatabase(cfg.data);
+    database = await openDatabase(
+      cfg.data,
+      cfg.keepVersions === null ? {} : { retention: { keepVersions: cfg.keepVersions } },
+    );
   } catch (e) {
     if (isDbError(e, 453)) throw new ServeError(e.message);
+    throw e;
+  }
+  let auth: ApiKeyAuth;
+  try {
+    auth = makeAuth(cfg, io); // after the open: the data folder exists, so it can be watched
+  } catch (e) {
+    await database.close().catch(() => undefined);
     throw e;
   }
   let grpc: GrpcServer;
@@ -79,7 +107,9 @@ export async function runServer(cfg: ServeConfig, io: ServeIO): Promise<RunningS
     grpc = await startGrpcServer({
       backend: database,
       address: cfg.grpc,
-      apiKeys: cfg.apiKeys,
+      auth,
+      maxReceiveBytes: cfg.maxMessageBytes,
+      maxConcurrentStreams: cfg.maxConcurrentStreams,
       ...(tls === undefined ? {} : { tls }),
       service: {
         enableFaultInject: cfg.enableFaultInject,
@@ -88,6 +118,7 @@ export async function runServer(cfg: ServeConfig, io: ServeIO): Promise<RunningS
       log: (line) => io.err(`arbor serve: ${line}`),
     });
   } catch (e) {
+    auth.close();
     await database.close().catch(() => undefined);
     const msg = e instanceof Error ? e.message : String(e);
     if (/EADDRINUSE/.test(msg)) throw new ServeError(`cannot listen on ${cfg.grpc}: the address is already in use`);
@@ -98,17 +129,19 @@ export async function runServer(cfg: ServeConfig, io: ServeIO): Promise<RunningS
   try {
     http = await startHttpServer(database, {
       address: cfg.http,
-      apiKeys: cfg.apiKeys,
+      auth,
+      maxBodyBytes: cfg.maxBodyBytes,
       log: (line) => io.err(`arbor serve: ${line}`),
     });
   } catch (e) {
     await grpc.close(0).catch(() => undefined);
+    auth.close();
     await database.close().catch(() => undefined);
     const msg = e instanceof Error ? e.message : String(e);
     if (/EADDRINUSE/.test(msg)) throw new ServeError(`cannot listen on ${cfg.http}: the address is already in use`);
     throw e;
   }
-  if (cfg.apiKeys.length === 0) for (const line of openServerWarning(grpc.address)) io.err(line);
+  if (auth.open) for (const line of openServerWarning(grpc.address)) io.err(line);
   const port = portOf(grpc.address);
   if (tls === undefined && port === '4411') {
     io.err(
@@ -118,19 +151,54 @@ export async function runServer(cfg: ServeConfig, io: ServeIO): Promise<RunningS
   if (tls !== undefined && port !== '4411') {
     io.err(`arbor serve: note: btrdb-python uses TLS only on port 4411; it will talk plaintext to port ${port}`);
   }
+  const compaction = startCompaction(database, cfg.compactEveryMs, io);
   let stopping: Promise<void> | null = null;
   return {
     grpc,
     http,
     database,
+    auth,
     stop() {
       stopping ??= (async () => {
         await http.close();
         const clean = await grpc.close(cfg.graceMs);
         if (!clean) io.err(`arbor serve: calls still running after ${cfg.graceMs} ms were cut`);
+        await compaction.stop();
+        auth.close();
         await database.close();
       })();
       return stopping;
+    },
+  };
+}
+
+/**
+ * Compact every `everyMs` ms (0 = never), one run at a time, logging the start and the outcome so
+ * that an operator (and the crash loop) can see when it runs. `stop()` waits for a running one.
+ */
+function startCompaction(database: Database, everyMs: number, io: ServeIO): { stop(): Promise<void> } {
+  if (everyMs <= 0) return { stop: async () => undefined };
+  let running: Promise<void> | null = null;
+  const timer = setInterval(() => {
+    if (running) return;
+    io.err('arbor serve: compaction started');
+    running = database.compact().then(
+      (r) =>
+        io.err(
+          `arbor serve: compaction done: ${r.segmentsReclaimed} of ${r.segmentsBefore} segments reclaimed, ` +
+            `${r.blocksMoved} blocks moved, ${r.bytesBefore} → ${r.bytesAfter} bytes`,
+        ),
+      (e: unknown) => io.err(`arbor serve: compaction failed: ${e instanceof Error ? e.message : String(e)}`),
+    );
+    void running.finally(() => {
+      running = null;
+    });
+  }, everyMs);
+  timer.unref();
+  return {
+    async stop() {
+      clearInterval(timer);
+      await running;
     },
   };
 }

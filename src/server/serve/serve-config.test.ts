@@ -55,3 +55,39 @@ test('bad command lines are usage errors', () => {
 test(':memory: selects an in-memory database', () => {
   assert.equal(parseServeConfig(['--data', ':memory:'], {}, noFile).data, null);
 });
+
+test('compaction is off by default and --compact-every / --keep-versions turn it on', () => {
+  const off = parseServeConfig([], {}, noFile);
+  assert.equal(off.compactEveryMs, 0);
+  assert.equal(off.keepVersions, null);
+  const on = parseServeConfig(['--compact-every', '500', '--keep-versions', '3'], {}, noFile);
+  assert.equal(on.compactEveryMs, 500);
+  assert.equal(on.keepVersions, 3);
+  const env = parseServeConfig([], { ARBOR_COMPACT_EVERY_MS: '60000', ARBOR_KEEP_VERSIONS: '10' }, noFile);
+  assert.equal(env.compactEveryMs, 60_000);
+  assert.equal(env.keepVersions, 10);
+  assert.throws(() => parseServeConfig(['--compact-every', 'soon'], {}, noFile), UsageError);
+  assert.throws(() => parseServeConfig(['--keep-versions', '0'], {}, noFile), UsageError);
+});
+
+test('the keys file defaults to DATA/keys; an explicit one must exist', () => {
+  assert.equal(parseServeConfig(['--data', '/srv/db'], {}, noFile).keysFile, '/srv/db/keys');
+  assert.equal(parseServeConfig(['--data', ':memory:'], {}, noFile).keysFile, null);
+  assert.equal(parseServeConfig(['--keys-file', '/etc/k'], {}, () => '').keysFile, '/etc/k');
+  assert.equal(parseServeConfig([], { ARBOR_KEYS_FILE: '/env/k' }, () => '').keysFile, '/env/k');
+  assert.throws(() => parseServeConfig(['--keys-file', '/missing'], {}, noFile), /arbor keys add --file/);
+});
+
+test('limit flags set the gRPC message size, concurrent calls and HTTP body size', () => {
+  const c = parseServeConfig(
+    ['--max-message-mb', '8', '--max-concurrent-streams', '16', '--max-body-mb', '2'],
+    {},
+    noFile,
+  );
+  assert.equal(c.maxMessageBytes, 8 << 20);
+  assert.equal(c.maxConcurrentStreams, 16);
+  assert.equal(c.maxBodyBytes, 2 << 20);
+  assert.equal(parseServeConfig([], { ARBOR_MAX_CONCURRENT_STREAMS: '7' }, noFile).maxConcurrentStreams, 7);
+  assert.throws(() => parseServeConfig(['--max-concurrent-streams', '0'], {}, noFile), UsageError);
+  assert.throws(() => parseServeConfig(['--max-message-mb', 'lots'], {}, noFile), UsageError);
+});

@@ -2,12 +2,17 @@
  * `arbor serve` configuration: flags > environment (ARBOR_*) > defaults. Pure (argv, env and a
  * file reader in; a config or a usage error out) so that it is tested without starting anything.
  */
+import path from 'node:path';
 import { parseArgs } from 'node:util';
 
 export const DEFAULT_DATA = './data';
 export const DEFAULT_GRPC = '127.0.0.1:4410';
 export const DEFAULT_HTTP = '127.0.0.1:9000';
 export const DEFAULT_GRACE_MS = 10_000;
+/** Defaults of the limits set here (docs/api/limits.md). */
+export const DEFAULT_MAX_MESSAGE_MB = 64;
+export const DEFAULT_MAX_CONCURRENT_STREAMS = 1024;
+export const DEFAULT_MAX_BODY_MB = 64;
 
 export interface ServeConfig {
   /** Data directory, or null for an in-memory database (`--data :memory:`, tests only). */
@@ -15,12 +20,29 @@ export interface ServeConfig {
   readonly grpc: string;
   /** Reserved: the HTTP API is not served yet. */
   readonly http: string;
+  /** Plain keys from --api-key / --api-keys-file / ARBOR_API_KEYS*: role admin. */
   readonly apiKeys: readonly string[];
+  /**
+   * The keys file with roles (docs/format/keys.md), watched while serving: --keys-file, else
+   * ARBOR_KEYS_FILE, else DATA/keys (used when it exists or appears). null for `:memory:` without
+   * a flag.
+   */
+  readonly keysFile: string | null;
+  /** Largest gRPC request message, bytes. */
+  readonly maxMessageBytes: number;
+  /** Concurrent gRPC calls per client connection. */
+  readonly maxConcurrentStreams: number;
+  /** Largest HTTP request body, bytes. */
+  readonly maxBodyBytes: number;
   readonly tlsCert: string | null;
   readonly tlsKey: string | null;
   readonly enableFaultInject: boolean;
   /** How long in-flight calls may run after SIGTERM/SIGINT before they are cut (ms). */
   readonly graceMs: number;
+  /** Run compaction (retention + space reclaim) this often (ms); 0 = never (default). */
+  readonly compactEveryMs: number;
+  /** Retention applied by compaction: keep the newest N versions of each stream (null = all). */
+  readonly keepVersions: number | null;
   readonly help: boolean;
 }
 
@@ -43,25 +65,41 @@ Options (flag > environment variable > default):
                           (btrdb-python uses TLS exactly when the port is 4411)
   --http HOST:PORT        HTTP API + web plotter address           ARBOR_HTTP      default ${DEFAULT_HTTP}
                           yet (a later release serves the JSON API and web UI here)
-  --api-key KEY           accept this API key (repeatable)          ARBOR_API_KEYS  comma-separated
-  --api-keys-file FILE    accept the keys in FILE, one per line     ARBOR_API_KEYS_FILE
+  --keys-file FILE        keys with roles, made by \`arbor keys add\`  ARBOR_KEYS_FILE default DATA/keys
+                          (read/write/admin; re-read when it changes: no restart
+                          needed to add or revoke a key; see docs/format/keys.md)
+  --api-key KEY           also accept this plain key, role admin     ARBOR_API_KEYS  comma-separated
+                          (repeatable)
+  --api-keys-file FILE    plain keys in FILE, one per line, admin   ARBOR_API_KEYS_FILE
                           (blank lines and lines starting with # are ignored)
                           Keys given by flags replace those from the environment.
-                          No key at all = an OPEN server (a warning is printed).
+                          No key and no keys file = an OPEN server (a warning is printed).
   --tls-cert FILE         PEM certificate chain: serve TLS          ARBOR_TLS_CERT
   --tls-key FILE          PEM private key (with --tls-cert)         ARBOR_TLS_KEY
   --enable-fault-inject   let FaultInject crash the server (tests)  ARBOR_ENABLE_FAULT_INJECT=1
   --grace-ms MS           on SIGTERM/SIGINT, let calls finish for   ARBOR_GRACE_MS  default ${DEFAULT_GRACE_MS}
                           this long before cutting them
+  --max-message-mb N      largest gRPC request message (MiB)        ARBOR_MAX_MESSAGE_MB default ${DEFAULT_MAX_MESSAGE_MB}
+  --max-concurrent-streams N  gRPC calls open at once per connection  ARBOR_MAX_CONCURRENT_STREAMS default ${DEFAULT_MAX_CONCURRENT_STREAMS}
+  --max-body-mb N         largest HTTP request body (MiB)           ARBOR_MAX_BODY_MB default ${DEFAULT_MAX_BODY_MB}
+                          (all limits: docs/api/limits.md)
+  --compact-every MS      compact every MS ms: apply the retention  ARBOR_COMPACT_EVERY_MS
+                          policy and reclaim unreferenced blocks    default 0 = never
+                          (as \`arbor compact\`, while serving)
+  --keep-versions N       retention: keep the newest N versions of  ARBOR_KEEP_VERSIONS
+                          each stream (default: keep all)
   -h, --help              show this help
 
-Clients authenticate with the gRPC metadata "authorization: Bearer <key>".
+Clients authenticate with the gRPC metadata (or HTTP header) "authorization: Bearer <key>".
+A key whose role is too weak is refused: gRPC PERMISSION_DENIED, HTTP 403.
 When ready the server prints one line a script can wait for:
   arbor serve: ready grpc=127.0.0.1:4410
 SIGTERM or SIGINT: stop accepting calls, finish in-flight ones, flush and close the database,
 exit 0. Exit 1 when the port is taken or the data directory is locked by another process.
 
 Examples:
+  arbor keys add --data /var/lib/arbordb --role write --label ingest   # prints the key once
+  arbor serve --data /var/lib/arbordb                                  # uses /var/lib/arbordb/keys
   arbor serve --data /var/lib/arbordb --api-key "$(cat /etc/arbordb/key)"
   ARBOR_API_KEYS=k1,k2 arbor serve --grpc 0.0.0.0:4410
   arbor serve --grpc 0.0.0.0:4411 --tls-cert server.pem --tls-key server.key --api-keys-file keys.txt
@@ -125,9 +163,49 @@ export function parseServeConfig(
   if ((tlsCert === null) !== (tlsKey === null)) throw new UsageError('--tls-cert and --tls-key must be given together');
   const grace = Number(pick(values['grace-ms'], 'ARBOR_GRACE_MS', String(DEFAULT_GRACE_MS)));
   if (!Number.isSafeInteger(grace) || grace < 0) throw new UsageError('--grace-ms must be a whole number of ms');
+  const compactEveryMs = Number(pick(values['compact-every'], 'ARBOR_COMPACT_EVERY_MS', '0'));
+  if (!Number.isSafeInteger(compactEveryMs) || compactEveryMs < 0) {
+    throw new UsageError('--compact-every must be a whole number of ms');
+  }
+  const keep = pick(values['keep-versions'], 'ARBOR_KEEP_VERSIONS', '');
+  const keepVersions = keep === '' ? null : Number(keep);
+  if (keepVersions !== null && !(Number.isSafeInteger(keepVersions) && keepVersions >= 1)) {
+    throw new UsageError(`--keep-versions must be a whole number ≥ 1, got ${keep}`);
+  }
   const data = pick(values.data, 'ARBOR_DATA', DEFAULT_DATA);
+  const keysFlag = pick(values['keys-file'], 'ARBOR_KEYS_FILE', '');
+  const keysFile = keysFlag !== '' ? keysFlag : data === ':memory:' ? null : path.join(data, 'keys');
+  if (keysFlag !== '') {
+    try {
+      readFile(keysFlag);
+    } catch (e) {
+      throw new UsageError(
+        `cannot read keys file ${keysFlag}: ${e instanceof Error ? e.message : String(e)} (create it with arbor keys add --file ${keysFlag})`,
+      );
+    }
+  }
+  const whole = (flag: string | undefined, name: string, def: number, what: string, max: number): number => {
+    const n = Number(pick(flag, name, String(def)));
+    if (!Number.isSafeInteger(n) || n < 1 || n > max)
+      throw new UsageError(`${what} must be a whole number in 1..${max}`);
+    return n;
+  };
   return {
     data: data === ':memory:' ? null : data,
+    keysFile,
+    maxMessageBytes:
+      whole(values['max-message-mb'], 'ARBOR_MAX_MESSAGE_MB', DEFAULT_MAX_MESSAGE_MB, '--max-message-mb', 2047) *
+      1024 *
+      1024,
+    maxConcurrentStreams: whole(
+      values['max-concurrent-streams'],
+      'ARBOR_MAX_CONCURRENT_STREAMS',
+      DEFAULT_MAX_CONCURRENT_STREAMS,
+      '--max-concurrent-streams',
+      2 ** 31 - 1,
+    ),
+    maxBodyBytes:
+      whole(values['max-body-mb'], 'ARBOR_MAX_BODY_MB', DEFAULT_MAX_BODY_MB, '--max-body-mb', 4096) * 1024 * 1024,
     grpc: checkAddress(pick(values.grpc, 'ARBOR_GRPC', DEFAULT_GRPC), '--grpc'),
     http: checkAddress(pick(values.http, 'ARBOR_HTTP', DEFAULT_HTTP), '--http'),
     apiKeys: [...new Set(apiKeys)],
@@ -135,6 +213,8 @@ export function parseServeConfig(
     tlsKey: tlsKey === '' ? null : tlsKey,
     enableFaultInject: values['enable-fault-inject'] === true || TRUE.test(env.ARBOR_ENABLE_FAULT_INJECT ?? ''),
     graceMs: grace,
+    compactEveryMs,
+    keepVersions,
     help: values.help === true,
   };
 }
@@ -150,10 +230,16 @@ function parse(argv: readonly string[]) {
       http: { type: 'string' },
       'api-key': { type: 'string', multiple: true },
       'api-keys-file': { type: 'string' },
+      'keys-file': { type: 'string' },
+      'max-message-mb': { type: 'string' },
+      'max-concurrent-streams': { type: 'string' },
+      'max-body-mb': { type: 'string' },
       'tls-cert': { type: 'string' },
       'tls-key': { type: 'string' },
       'enable-fault-inject': { type: 'boolean' },
       'grace-ms': { type: 'string' },
+      'compact-every': { type: 'string' },
+      'keep-versions': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });

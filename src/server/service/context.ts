@@ -3,6 +3,7 @@
  * Transport-agnostic: the gRPC adapter fills it from call metadata, a future HTTP adapter from
  * its request headers.
  */
+import type { Role } from './roles.ts';
 
 /** The outcome of authentication for one request. */
 export interface AuthResult {
@@ -13,6 +14,13 @@ export interface AuthResult {
    * the server is open (no keys) or the key was wrong.
    */
   readonly keyIndex: number | null;
+  /**
+   * What the request may do (roles.ts): the key's role; admin for an open server and for plain
+   * `--api-key` keys; null when refused. Absent = admin (in-process callers, older tests).
+   */
+  readonly role?: Role | null;
+  /** The keys-file id of the key that matched (never the secret), or null. */
+  readonly keyId?: string | null;
 }
 
 export interface RequestContext {
@@ -43,5 +51,5 @@ export interface ServiceOptions {
 
 /** A context for calls made from inside the process (tests, the HTTP API later). */
 export function localContext(signal: AbortSignal = new AbortController().signal): RequestContext {
-  return { auth: { ok: true, keyIndex: null }, signal };
+  return { auth: { ok: true, keyIndex: null, role: 'admin', keyId: null }, signal };
 }

@@ -7,6 +7,7 @@
  */
 import { DbError } from '../../core/errors.ts';
 import type { Backend } from '../../db/backend.ts';
+import type { RpcName } from '../../wire/index.ts';
 import type { RequestContext, ServiceOptions } from './context.ts';
 import { EMPTY_CSV, generateCSV } from './generate-csv.ts';
 import { guardStream, guardUnary } from './guard.ts';
@@ -36,6 +37,7 @@ import {
   rawValues,
   windows,
 } from './read-rpcs.ts';
+import { grpcMethodRole, permissionDenied, roleAllows } from './roles.ts';
 import { EMPTY_FAULT, EMPTY_INFO, faultInject, info } from './server-rpcs.ts';
 import type { BTrDBService } from './service-types.ts';
 import { statusOf } from './status.ts';
@@ -53,8 +55,12 @@ import { arrowInsert, deleteRange, EMPTY_VERSIONED, flush, insert } from './writ
 
 export const DEFAULT_POINTS_PER_MESSAGE = 5000;
 
-function authorized(ctx: RequestContext): void {
+/** Second line of defence behind the adapters: authenticated, and the key's role suffices. */
+function authorized(ctx: RequestContext, rpc: RpcName): void {
   if (!ctx.auth.ok) throw new DbError(402, 'request is not authenticated');
+  const have = ctx.auth.role ?? 'admin';
+  const need = grpcMethodRole(rpc);
+  if (!roleAllows(have, need)) throw new DbError(402, permissionDenied(have, need, rpc));
 }
 
 export function createBTrDBService(backend: Backend, options: ServiceOptions = {}): BTrDBService {
@@ -63,14 +69,14 @@ export function createBTrDBService(backend: Backend, options: ServiceOptions = {
   const hook = options.onInternalError;
   const b = backend;
 
-  const unary = <Q, R extends object>(rpc: string, empty: R, fn: (req: Q) => Promise<R>) =>
+  const unary = <Q, R extends object>(rpc: RpcName, empty: R, fn: (req: Q) => Promise<R>) =>
     guardUnary<Q, R>(rpc, empty, hook, async (req, ctx) => {
-      authorized(ctx);
+      authorized(ctx, rpc);
       return fn(req);
     });
-  const streaming = <Q, R extends object>(rpc: string, empty: R, fn: (req: Q) => AsyncIterable<R>) =>
+  const streaming = <Q, R extends object>(rpc: RpcName, empty: R, fn: (req: Q) => AsyncIterable<R>) =>
     guardStream<Q, R>(rpc, empty, hook, async function* (req, ctx) {
-      authorized(ctx);
+      authorized(ctx, rpc);
       yield* fn(req);
     });
 
@@ -102,7 +108,7 @@ export function createBTrDBService(backend: Backend, options: ServiceOptions = {
     SQLQuery: streaming('SQLQuery', EMPTY_SQL, (r) => sqlQuery(b, r)),
     Subscribe: async function* (updates, ctx) {
       try {
-        authorized(ctx);
+        authorized(ctx, 'Subscribe');
       } catch (e) {
         yield { stat: statusOf(e), uuid: new Uint8Array(0), arrowBytes: new Uint8Array(0) };
         return;

@@ -3,9 +3,10 @@
  * server pushes `{uuid, arrowBytes}` (the raw schema) for every batch inserted into a subscribed
  * stream after it was added. Adding an unknown stream answers 404 in-band and ends the call, as
  * does a subscriber that falls more than `maxPending` pushes behind (426 ResourceDepleted), so a
- * slow reader cannot make the server buffer without bound. After the client half-closes, pushes go
- * on for the streams still subscribed until it cancels or the server shuts down (an empty set ends
- * the call at once).
+ * slow reader cannot make the server buffer without bound. More than {@link MAX_SUBSCRIBED_STREAMS}
+ * streams in one call is 438 (the call ends; nothing of that update is added). After the client
+ * half-closes, pushes go on for the streams still subscribed until it cancels or the server shuts
+ * down (an empty set ends the call at once).
  */
 import { DbError } from '../../core/errors.ts';
 import type { StreamId } from '../../core/types.ts';
@@ -22,6 +23,8 @@ import { streamIdOf } from './convert.ts';
 import { statusOf } from './status.ts';
 
 export const DEFAULT_MAX_PENDING_PUSHES = 1024;
+/** Most streams one Subscribe call may follow at once (438 past it; the call ends). */
+export const MAX_SUBSCRIBED_STREAMS = 4096;
 
 type Item = { readonly kind: 'push'; readonly msg: SubscriptionResp } | { readonly kind: 'end' };
 
@@ -70,6 +73,13 @@ export async function* subscribe(
         if (stop.signal.aborted) return;
         const ids = u.uuid.map(streamIdOf);
         if (u.op === SubscriptionUpdateOp.ADD_UUIDS) {
+          const adding = new Set(ids.filter((id) => !subs.has(id))).size;
+          if (subs.size + adding > MAX_SUBSCRIBED_STREAMS) {
+            throw new DbError(
+              438,
+              `Subscribe: ${subs.size + adding} streams, at most ${MAX_SUBSCRIBED_STREAMS} per call`,
+            );
+          }
           for (const id of ids) {
             if (subs.has(id)) continue;
             await backend.streamInfo(id); // 404 for an unknown stream
