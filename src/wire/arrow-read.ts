@@ -14,6 +14,7 @@ import {
   TimeUnit,
   tableFromIPC,
 } from 'apache-arrow';
+import { arrowIpcProblem } from '../core/arrow-ipc-check.ts';
 import { DbError } from '../core/errors.ts';
 import { NS_PER_UNIT } from './arrow-template.ts';
 import type { WindowColumns } from './arrow-write.ts';
@@ -26,8 +27,13 @@ function bad(what: string, message: string): DbError {
   return new DbError(438, `${what}: ${message}`);
 }
 
-/** Parse an IPC stream (or file); DbError 438 when it is not one. */
+/**
+ * Parse an IPC stream (or file); DbError 438 when it is not one. The framing is checked first
+ * (core/arrow-ipc-check.ts): apache-arrow trusts the lengths in the metadata.
+ */
 export function readArrowTable(bytes: Uint8Array, what: string): Table {
+  const problem = arrowIpcProblem(bytes);
+  if (problem !== undefined) throw bad(what, `not an Arrow IPC stream (${problem})`);
   try {
     return tableFromIPC(bytes);
   } catch (e) {
@@ -38,16 +44,23 @@ export function readArrowTable(bytes: Uint8Array, what: string): Table {
 /** The chunks of column `index`, checked to hold no nulls. */
 function chunks(table: Table, index: number, what: string): Data[] {
   const field = table.schema.fields[index]!;
-  const out = table.batches.map((b: RecordBatch) => b.data.children[index]!);
-  for (const d of out) {
-    if (d.nullCount > 0) throw bad(what, `column ${JSON.stringify(field.name)} has ${d.nullCount} nulls`);
+  const out: Data[] = [];
+  for (const b of table.batches as RecordBatch[]) {
+    const d: Data | undefined = b.data.children[index];
+    if (d === undefined) throw bad(what, `a record batch has no column ${JSON.stringify(field.name)}`);
+    // Length first: a hostile batch may claim more rows than its buffers hold.
     const values: unknown = d.values;
     if (!ArrayBuffer.isView(values) || (values as unknown as ArrayLike<unknown>).length < d.length) {
       throw bad(what, `column ${JSON.stringify(field.name)} is shorter than its ${d.length} rows`);
     }
+    if (d.nullCount > 0) throw bad(what, `column ${JSON.stringify(field.name)} has ${d.nullCount} nulls`);
+    out.push(d);
   }
   return out;
 }
+
+/** Rows of a column's chunks (each already checked to hold its rows). */
+const rowsOf = (parts: readonly Data[]): number => parts.reduce((s, d) => s + d.length, 0);
 
 /**
  * A time column as int64 ns: timestamp of any unit (scaled, overflow checked) or int64 (taken
@@ -56,14 +69,16 @@ function chunks(table: Table, index: number, what: string): Data[] {
 export function readTimeColumn(table: Table, index: number, what: string): BigInt64Array {
   const field: Field = table.schema.fields[index]!;
   const t: DataType = field.type;
-  let per = 1n;
+  let per: bigint | undefined = 1n;
   if (DataType.isTimestamp(t)) per = NS_PER_UNIT[(t as Timestamp).unit];
   else if (!(DataType.isInt(t) && t.bitWidth === 64 && t.isSigned)) {
     throw bad(what, `time column ${JSON.stringify(field.name)} is ${String(t)}; expected a timestamp or int64`);
   }
-  const out = new BigInt64Array(table.numRows);
+  if (per === undefined) throw bad(what, `time column ${JSON.stringify(field.name)} has an unknown time unit`);
+  const parts = chunks(table, index, what); // checked before allocating for the rows they claim
+  const out = new BigInt64Array(rowsOf(parts));
   let o = 0;
-  for (const d of chunks(table, index, what)) {
+  for (const d of parts) {
     const src = (d.values as BigInt64Array).subarray(0, d.length);
     if (per === 1n) out.set(src, o);
     else {
@@ -88,9 +103,10 @@ export function readValueColumn(table: Table, index: number, what: string): Floa
   if (!(DataType.isFloat(t) && (t.precision === Precision.DOUBLE || t.precision === Precision.SINGLE))) {
     throw bad(what, `value column ${JSON.stringify(field.name)} is ${String(t)}; expected float64 or float32`);
   }
-  const out = new Float64Array(table.numRows);
+  const parts = chunks(table, index, what);
+  const out = new Float64Array(rowsOf(parts));
   let o = 0;
-  for (const d of chunks(table, index, what)) {
+  for (const d of parts) {
     out.set((d.values as Float64Array | Float32Array).subarray(0, d.length), o);
     o += d.length;
   }
@@ -129,9 +145,10 @@ export function decodeArrowWindows(bytes: Uint8Array, what = 'ArrowWindowsRespon
   const ci = at('count');
   const ct: DataType = table.schema.fields[ci]!.type;
   if (!(DataType.isInt(ct) && ct.bitWidth === 64)) throw bad(what, `count column is ${String(ct)}; expected uint64`);
-  const count = new BigUint64Array(table.numRows);
+  const countParts = chunks(table, ci, what);
+  const count = new BigUint64Array(rowsOf(countParts));
   let o = 0;
-  for (const d of chunks(table, ci, what)) {
+  for (const d of countParts) {
     const src = d.values as BigUint64Array | BigInt64Array;
     count.set(new BigUint64Array(src.buffer, src.byteOffset, d.length), o);
     o += d.length;

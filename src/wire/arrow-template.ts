@@ -20,6 +20,7 @@ import {
   TimeUnit,
   tableFromIPC,
 } from 'apache-arrow';
+import { arrowIpcProblem } from '../core/arrow-ipc-check.ts';
 import { DbError } from '../core/errors.ts';
 
 /** How to cast one answer column. */
@@ -54,6 +55,8 @@ function bad(message: string): DbError {
  */
 export function parseArrowTemplate(bytes: Uint8Array, columns: number): ArrowTemplate | undefined {
   if (bytes.length === 0) return undefined;
+  const problem = arrowIpcProblem(bytes);
+  if (problem !== undefined) throw bad(`not an Arrow IPC stream (${problem})`);
   let schema: Schema;
   try {
     schema = tableFromIPC(bytes).schema;
@@ -76,6 +79,7 @@ function timeCast(f: Field): ColumnCast {
   const t: DataType = f.type;
   if (DataType.isTimestamp(t)) {
     const ts = t as Timestamp;
+    if (NS_PER_UNIT[ts.unit] === undefined) throw bad(`field 0 (${JSON.stringify(f.name)}) has an unknown time unit`);
     return { kind: 'timestamp', unit: ts.unit, timezone: ts.timezone ?? null };
   }
   if (DataType.isInt(t) && t.bitWidth === 64 && t.isSigned) return { kind: 'int64' };

@@ -44,6 +44,8 @@ export class ProtoReader {
   tag(what: string): number {
     const start = this.pos;
     this.varint64(what);
+    // A 32-bit value never needs more than 5 bytes; protobufjs and upb reject longer tags too.
+    if (this.pos - start > 5) throw this.fail(`${what}: tag varint longer than 5 bytes`, start);
     if (this.hi !== 0 || this.lo > 0xffffffff) throw this.fail(`${what}: tag exceeds 32 bits`, start);
     const t = this.lo;
     if (t >>> 3 === 0) throw this.fail(`${what}: field number 0`, start);
@@ -169,6 +171,7 @@ export class ProtoReader {
   length(what: string): number {
     const start = this.pos;
     this.varint64(what);
+    if (this.pos - start > 5) throw this.fail(`${what}: length varint longer than 5 bytes`, start);
     const n = this.hi * TWO_32 + this.lo;
     if (n > this.end - this.pos) {
       throw this.fail(`${what}: length ${n} runs past the end (${this.end - this.pos} bytes left)`, start);

@@ -93,7 +93,9 @@ export function decodeWindowsResponse(bytes: Uint8Array, name = 'WindowsResponse
         b[p + 45] === 0x31
       ) {
         const hi = dv.getUint32(p + 41, true);
-        if (hi >= MAX_SAFE_HI) throw new WireFormatError(`${name}.values[${i}].count exceeds 2^53`, p + 37);
+        if (hi >= MAX_SAFE_HI) {
+          throw new WireFormatError(`${name}.values[${i}].count exceeds 2^53 at byte ${p + 37} of ${b.length}`, p + 37);
+        }
         values[i] = {
           time: dv.getBigInt64(p + 1, true),
           min: dv.getFloat64(p + 10, true),

@@ -13,6 +13,7 @@ import {
   type Float,
   type Int,
   Precision,
+  type RecordBatch,
   type RecordBatchFileReader,
   RecordBatchReader,
   type RecordBatchStreamReader,
@@ -22,6 +23,7 @@ import {
   Type,
   type Vector,
 } from 'apache-arrow';
+import { arrowIpcProblem } from '../../core/arrow-ipc-check.ts';
 import { DbError } from '../../core/errors.ts';
 import { MAX_INSERT_TIME, MIN_TIME } from '../../core/time.ts';
 import { BadRows } from '../csv/bad-rows.ts';
@@ -48,7 +50,11 @@ const UNIT_NS: Record<TimeUnit, bigint> = {
 
 /** ns per unit of the time column, or a 438 naming the unsupported type. */
 function timeScale(type: DataType, name: string): bigint {
-  if (type.typeId === Type.Timestamp) return UNIT_NS[(type as TimestampNanosecond).unit];
+  if (type.typeId === Type.Timestamp) {
+    const scale: bigint | undefined = UNIT_NS[(type as TimestampNanosecond).unit];
+    if (scale === undefined) throw new DbError(438, `time column ${JSON.stringify(name)} has an unknown time unit`);
+    return scale;
+  }
   if (type.typeId === Type.Int && (type as Int).bitWidth === 64 && (type as Int).isSigned) return 1n;
   throw new DbError(438, `time column ${JSON.stringify(name)} must be a timestamp or int64 ns, not ${String(type)}`);
 }
@@ -64,7 +70,8 @@ function checkValueType(type: DataType, name: string): void {
 }
 
 function column(schema: Schema, spec: string | undefined, fallback: string, index: number, what: string): number {
-  const names = schema.fields.map((f) => f.name);
+  // A field without a name (legal in the IPC metadata) reads as null: treat it as "".
+  const names = schema.fields.map((f) => (typeof f.name === 'string' ? f.name : ''));
   return resolveColumn(spec ?? (names.includes(fallback) ? fallback : String(index)), names, names.length, what);
 }
 
@@ -72,11 +79,16 @@ function column(schema: Schema, spec: string | undefined, fallback: string, inde
 export function readArrowPoints(file: string, opts: ArrowReadOptions = {}): PointsRead {
   const bytes = inputSize(file);
   let reader: RecordBatchFileReader | RecordBatchStreamReader;
+  const notArrow = (why: string): DbError => new DbError(438, `${file} is not an Arrow IPC file or stream: ${why}`);
   try {
     const buf: Uint8Array = fs.readFileSync(file);
+    // apache-arrow trusts the lengths in the metadata (a hostile file can make it loop or run out of memory).
+    const problem = arrowIpcProblem(buf);
+    if (problem !== undefined) throw notArrow(problem);
     reader = RecordBatchReader.from(buf).open();
   } catch (e) {
-    throw new DbError(438, `${file} is not an Arrow IPC file or stream: ${e instanceof Error ? e.message : String(e)}`);
+    if (e instanceof DbError) throw e;
+    throw notArrow(e instanceof Error ? e.message : String(e));
   }
   const schema = reader.schema;
   if (!schema) throw new DbError(438, `${file} holds no Arrow schema`);
@@ -89,14 +101,41 @@ export function readArrowPoints(file: string, opts: ArrowReadOptions = {}): Poin
   const out = new PointBuilder();
   const bad = new BadRows('row');
   let rows = 0;
-  for (const batch of reader) {
-    const tv = batch.getChildAt(ti) as Vector;
-    const vv = batch.getChildAt(vi) as Vector;
+  const batches = reader[Symbol.iterator]();
+  for (;;) {
+    let next: IteratorResult<RecordBatch>;
+    try {
+      next = batches.next(); // record batches are decoded lazily: a damaged one fails here
+    } catch (e) {
+      throw notArrow(
+        `record batch ${rows > 0 ? `after row ${rows}` : '1'}: ${e instanceof Error ? e.message : String(e)}`,
+      );
+    }
+    if (next.done) break;
+    const batch = next.value;
+    const tv = batch.getChildAt(ti) as Vector | null;
+    const vv = batch.getChildAt(vi) as Vector | null;
+    if (tv === null || vv === null) throw notArrow(`a record batch lacks column ${tv === null ? ti : vi}`);
+    checkHolds(tv, file);
+    checkHolds(vv, file);
     readBatch(tv, vv, scale, allowNonFinite, rows, out, bad);
     rows += batch.numRows;
     opts.onProgress?.(rows);
   }
   return { times: out.times(), values: out.values(), rows, bad, bytes };
+}
+
+/** Throw unless every chunk of `v` holds the rows it claims (checked before allocating for them). */
+function checkHolds(v: Vector, file: string): void {
+  for (const d of v.data) {
+    const values: unknown = d.values;
+    if (!ArrayBuffer.isView(values) || (values as unknown as ArrayLike<unknown>).length < d.length) {
+      throw new DbError(
+        438,
+        `${file} is not an Arrow IPC file or stream: a column is shorter than its ${d.length} rows`,
+      );
+    }
+  }
 }
 
 function readBatch(

@@ -7,11 +7,32 @@
  * Lines without a quote take a fast path (`split`); only lines with quotes are scanned by
  * character.
  */
+import { DbError } from '../../core/errors.ts';
+
 export type RecordSink = (fields: string[], line: number) => void;
+
+/**
+ * Longest record (in characters, quoted line breaks included) accepted. Without a limit an
+ * unterminated quote would buffer the rest of the input (a file of any size, a 64 MiB body).
+ */
+export const MAX_RECORD_CHARS = 1 << 20;
+
+// States of the scan that finds where a record split across chunks ends (the same rules as #quoted).
+const START = 0; // at the start of a field
+const UNQUOTED = 1; // inside an unquoted field (a quote here is a literal character)
+const QUOTED = 2; // inside a quoted field
+const QUOTE_IN_QUOTED = 3; // just after a quote inside a quoted field: "" or the closing quote
+const END = 4;
 
 export class CsvSplitter {
   #buf = '';
   #line = 1;
+  /**
+   * An incomplete record waiting for its end: its text so far (as chunks, not yet joined) and the
+   * state of the scan for its end. New text is scanned from there, so a record arriving in many
+   * chunks costs linear time, not a re-parse per chunk (which made a long quoted field quadratic).
+   */
+  #pending: { state: number; parts: string[]; chars: number } | null = null;
   readonly #delimiter: string;
   readonly #sink: RecordSink;
 
@@ -27,17 +48,82 @@ export class CsvSplitter {
 
   /** Feed more text. Complete records are passed to the sink; a trailing partial one is kept. */
   push(text: string): void {
-    this.#buf = this.#buf.length === 0 ? text : this.#buf + text;
+    if (this.#pending !== null) {
+      // Only the new text is scanned, and the parts are joined once the record is complete.
+      this.#pending.parts.push(text);
+      this.#pending.chars += text.length;
+      if (!this.#scan(text)) {
+        this.#checkLength();
+        return;
+      }
+      this.#buf = this.#pending.parts.join('');
+      this.#pending = null;
+    } else this.#buf = this.#buf.length === 0 ? text : this.#buf + text;
     this.#drain(false);
   }
 
   /** The input has ended: the last record needs no terminator. */
   end(): void {
+    if (this.#pending !== null) {
+      this.#buf = this.#pending.parts.join('');
+      this.#pending = null;
+    }
     this.#drain(true);
     this.#buf = '';
   }
 
   #drain(final: boolean): void {
+    this.#parse(final);
+    if (final || this.#buf.length === 0) return;
+    // An incomplete record is left: wait for its end without re-parsing it on every chunk.
+    const rest = this.#buf;
+    this.#pending = { state: START, parts: [rest], chars: rest.length };
+    if (this.#scan(rest)) {
+      this.#pending = null; // complete but held back (a CR that may start a CRLF): parse with the next chunk
+      return;
+    }
+    this.#buf = '';
+    this.#checkLength();
+  }
+
+  /** Run the end-of-record scan of the pending record over `text`; true once the record has ended. */
+  #scan(text: string): boolean {
+    const p = this.#pending!;
+    const d = this.#delimiter;
+    let state = p.state;
+    for (let i = 0; i < text.length; i++) {
+      const c = text[i]!;
+      const term = c === '\n' || c === '\r';
+      switch (state) {
+        case START:
+          state = c === '"' ? QUOTED : c === d ? START : term ? END : UNQUOTED;
+          break;
+        case UNQUOTED:
+          state = c === d ? START : term ? END : UNQUOTED;
+          break;
+        case QUOTED:
+          if (c === '"') state = QUOTE_IN_QUOTED;
+          break;
+        case QUOTE_IN_QUOTED:
+          state = c === '"' ? QUOTED : c === d ? START : term ? END : UNQUOTED;
+          break;
+      }
+      if (state === END) return true;
+    }
+    p.state = state;
+    return false;
+  }
+
+  #checkLength(): void {
+    if (this.#pending!.chars > MAX_RECORD_CHARS) {
+      throw new DbError(
+        438,
+        `line ${this.#line}: a record longer than ${MAX_RECORD_CHARS} characters (an unterminated quote?)`,
+      );
+    }
+  }
+
+  #parse(final: boolean): void {
     const buf = this.#buf;
     const n = buf.length;
     let pos = 0;
