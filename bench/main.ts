@@ -40,6 +40,14 @@ const PROGRAMS: Program[] = [
     args: [],
     smokeArgs: ['--streams', '2000', '--creates', '50', '--runs', '30', '--out', '.bench/catalog-smoke.json'],
   },
+  {
+    name: 'load',
+    file: 'bench/load/fleet.ts',
+    args: ['--find-max', '--step-duration', '60', '--out', '.bench/load.json'],
+    smokeArgs: ['--pmus', '10', '--channels', '12', '--duration', '30', '--out', '.bench/load-smoke.json'],
+  },
+  { name: 'http', file: 'bench/http-bench.ts', args: [], smokeArgs: ['--smoke'] },
+  { name: 'plotter', file: 'bench/plotter-bench.ts', args: [], smokeArgs: ['--smoke'] },
 ];
 
 let failed = 0;

@@ -3,7 +3,10 @@
 // the raw points once the visible range holds fewer than 2 × width of them, so it stays
 // responsive on streams of any size.
 //
-// window.__arbor exposes what was plotted (lastQuery) for the browser tests.
+// window.__arbor exposes what was plotted (lastQuery) for the browser tests. After each plot of
+// fresh query answers, __arbor.lastRender = {at, ms, query} (at: performance.now() when drawn; ms:
+// from the start of that refresh's queries to the end of drawing; query: its number) and the window
+// gets an `arbor:rendered` event with the same detail — the hook bench/plotter-bench.ts times.
 
 import { ApiError, followEvents, getBlob, getJson, onKeyNeeded, qs } from './api.js';
 import { PALETTE, Plot } from './plot.js';
@@ -30,6 +33,7 @@ const debug = {
   state,
   liveEvents: 0,
   liveReady: false,
+  lastRender: null,
 };
 window.__arbor = debug;
 
@@ -169,6 +173,9 @@ async function refresh() {
         `${windows} windows${raw ? ` · ${raw} stream(s) raw` : ''} · ${Math.round(performance.now() - t0)} ms`,
     );
     draw();
+    const at = performance.now();
+    debug.lastRender = { at, ms: at - t0, query: debug.queries };
+    window.dispatchEvent(new CustomEvent('arbor:rendered', { detail: debug.lastRender }));
   } catch (e) {
     if (seq === querySeq) fail(e);
   } finally {
