@@ -10,6 +10,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { sharedDataDir } from '../scripts/shared-data.ts';
 import { describeLeaf } from '../src/codec/describe-block.ts';
 import { decodeLeaf, encodeLeaf } from '../src/codec/leaf-block.ts';
 import type { LeafColumns } from '../src/codec/types.ts';
@@ -22,7 +23,7 @@ const arg = (k: string, d: number): number => {
 };
 const POINTS = arg('--points', 1_000_000);
 const ROUNDS = arg('--rounds', 5);
-const PMU_DIR = process.env.PMU_DIR ?? '/work/shared/data/openpmu-rio-2012';
+const PMU_DIR = process.env.PMU_DIR ?? sharedDataDir('openpmu-rio-2012');
 
 /** Stream `s` of gen.mjs: t = T0 + i·8 333 333 ns ± 1000 ns, v = 7200 + 5·sin(2π·60.05·t + φ) + noise. */
 function synthetic(n: number, s = 0): { times: BigInt64Array; values: Float64Array } {

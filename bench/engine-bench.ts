@@ -13,6 +13,7 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { sharedDataDir } from '../scripts/shared-data.ts';
 import type { StreamId } from '../src/core/types.ts';
 import { newStreamId } from '../src/core/uuid.ts';
 import { openEngineDir } from '../src/engine/open-dir.ts';
@@ -28,7 +29,7 @@ const BATCH = opt('--batch', 100_000);
 const FLAT = !flag('--no-flat');
 const FLAT_SIZES = SMOKE ? [10_000, 100_000, 300_000] : [1_000_000, 10_000_000, 100_000_000];
 const OUT = argv.includes('--out') ? argv[argv.indexOf('--out') + 1]! : '.bench/engine.json';
-const PMU_DIR = path.resolve('../shared/data/openpmu-rio-2012');
+const PMU_DIR = sharedDataDir('openpmu-rio-2012');
 
 interface Row {
   metric: string;

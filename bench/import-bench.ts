@@ -17,6 +17,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { sharedDataDir } from '../scripts/shared-data.ts';
 import { type ImportReport, importCsv, importOpenPmu } from '../src/cli/import.ts';
 import { Database } from '../src/db/database.ts';
 import { readOpenPmu } from './workload.ts';
@@ -26,7 +27,7 @@ const opt = (k: string, d: number) => (argv.includes(k) ? Number(argv[argv.index
 const REPS = opt('--reps', 5);
 const ROWS = opt('--rows', 1_000_000);
 const OUT = argv.includes('--out') ? argv[argv.indexOf('--out') + 1]! : '.bench/import.json';
-const PMU_DIR = path.resolve(import.meta.dirname, '../../shared/data/openpmu-rio-2012');
+const PMU_DIR = sharedDataDir('openpmu-rio-2012');
 const PMU_FILES = ['2012-12-07_KTH01.csv', '2012-12-12_KTH01.csv'].map((f) => path.join(PMU_DIR, f));
 
 const load = () => os.loadavg().map((x) => Number(x.toFixed(2)));

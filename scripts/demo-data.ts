@@ -16,8 +16,9 @@ import { generateStream, readOpenPmu } from '../bench/workload.ts';
 import type { PointBatch, StreamId } from '../src/core/types.ts';
 import { newStreamId } from '../src/core/uuid.ts';
 import type { Backend } from '../src/db/backend.ts';
+import { sharedDataDir } from './shared-data.ts';
 
-export const DEMO_DATA_DIR = path.resolve(import.meta.dirname, '..', '..', 'shared', 'data', 'openpmu-rio-2012');
+export const DEMO_DATA_DIR = sharedDataDir('openpmu-rio-2012');
 export const DEMO_PREFIX = 'demo/';
 export const SYNTHETIC_COLLECTION = 'demo/synthetic';
 /** Points of the synthetic stream by default (≈ 6.9 hours at 120 Hz). */

@@ -11,20 +11,12 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { sharedDataDir } from '../../scripts/shared-data.ts';
 import { mulberry32 } from '../../src/core/random.ts';
 import { readOpenPmu } from '../workload.ts';
 import type { ValueSource } from './options.ts';
 
-export const OPENPMU_FILE = path.resolve(
-  import.meta.dirname,
-  '..',
-  '..',
-  '..',
-  'shared',
-  'data',
-  'openpmu-rio-2012',
-  '2012-12-12_KTH01.csv',
-);
+export const OPENPMU_FILE = path.join(sharedDataDir('openpmu-rio-2012'), '2012-12-12_KTH01.csv');
 
 export const framesPerBatch = (hz: number, batchMs: number): number => (hz * batchMs) / 1000;
 

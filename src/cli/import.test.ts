@@ -9,9 +9,10 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { sharedDataDir } from '../../scripts/shared-data.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
-const PMU_DIR = path.resolve(ROOT, '../shared/data/openpmu-rio-2012');
+const PMU_DIR = sharedDataDir('openpmu-rio-2012');
 const PMU_FILES = ['2012-12-12_KTH01.csv', '2012-12-07_KTH01.csv'].map((f) => path.join(PMU_DIR, f));
 
 interface Run {
