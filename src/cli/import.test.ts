@@ -8,7 +8,7 @@ import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { after, before, describe, it, test } from 'node:test';
 import { sharedDataDir } from '../../scripts/shared-data.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
@@ -62,7 +62,10 @@ function parsePmu(file: string): { time: bigint; texts: string[] }[] {
   return frames;
 }
 
-describe('arbor import (the real CLI)', { skip: !fs.existsSync(PMU_FILES[0]!) && 'OpenPMU data not found' }, () => {
+describe('arbor import (the real CLI)', () => {
+  it('has the OpenPMU recordings to import (shared/data; set ARBOR_SHARED_DATA when elsewhere)', () => {
+    assert.ok(fs.existsSync(PMU_FILES[0]!), `missing ${PMU_FILES[0]}`);
+  });
   let dir: string;
   before(() => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'arbor-import-cli-'));
