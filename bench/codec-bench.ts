@@ -10,11 +10,11 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { sharedDataDir } from '../scripts/shared-data.ts';
 import { describeLeaf } from '../src/codec/describe-block.ts';
 import { decodeLeaf, encodeLeaf } from '../src/codec/leaf-block.ts';
 import type { LeafColumns } from '../src/codec/types.ts';
 import { mulberry32 } from '../src/core/random.ts';
+import { sharedDataDir } from '../test/shared-data.ts';
 
 const args = process.argv.slice(2);
 const arg = (k: string, d: number): number => {

@@ -13,10 +13,10 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { sharedDataDir } from '../scripts/shared-data.ts';
 import type { StreamId } from '../src/core/types.ts';
 import { newStreamId } from '../src/core/uuid.ts';
 import { openEngineDir } from '../src/engine/open-dir.ts';
+import { sharedDataDir } from '../test/shared-data.ts';
 import { generateStream, readOpenPmu, T0 } from './workload.ts';
 
 const argv = process.argv.slice(2);

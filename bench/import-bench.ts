@@ -17,9 +17,9 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { sharedDataDir } from '../scripts/shared-data.ts';
 import { type ImportReport, importCsv, importOpenPmu } from '../src/cli/import.ts';
 import { Database } from '../src/db/database.ts';
+import { sharedDataDir } from '../test/shared-data.ts';
 import { readOpenPmu } from './workload.ts';
 
 const argv = process.argv.slice(2);

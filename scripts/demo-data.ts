@@ -16,7 +16,7 @@ import { generateStream, readOpenPmu } from '../bench/workload.ts';
 import type { PointBatch, StreamId } from '../src/core/types.ts';
 import { newStreamId } from '../src/core/uuid.ts';
 import type { Backend } from '../src/db/backend.ts';
-import { sharedDataDir } from './shared-data.ts';
+import { sharedDataDir } from '../test/shared-data.ts';
 
 export const DEMO_DATA_DIR = sharedDataDir('openpmu-rio-2012');
 export const DEMO_PREFIX = 'demo/';

@@ -11,8 +11,8 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { sharedDataDir } from '../../scripts/shared-data.ts';
 import { mulberry32 } from '../../src/core/random.ts';
+import { sharedDataDir } from '../../test/shared-data.ts';
 import { readOpenPmu } from '../workload.ts';
 import type { ValueSource } from './options.ts';
 

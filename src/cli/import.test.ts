@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it, test } from 'node:test';
-import { sharedDataDir } from '../../scripts/shared-data.ts';
+import { sharedDataDir } from '../../test/shared-data.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 const PMU_DIR = sharedDataDir('openpmu-rio-2012');

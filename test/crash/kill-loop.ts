@@ -3,7 +3,12 @@
  * directory, and prove that every acknowledged batch is present exactly once (count and values of
  * its time range) and that the verifier is clean. Repeat.
  *
- *   npm run crashloop -- --cycles 100 [--dir /tmp/x] [--min-ms 50] [--max-ms 1500]
+ * This is the engine-only loop (`--mode engine`); the default mode runs the server loop of
+ * server-kill-loop.ts. Either writes its tallies to .bench/crashloop.json.
+ *
+ *   npm run crashloop -- --cycles 100 [--dir /tmp/x] [--seed N] [--clients 4] [--min-ms 300] [--max-ms 2500]
+ *                        [--check-every 2] [--full-every 10] [--compact-every 300] [--keep-versions 4]
+ *   npm run crashloop -- --mode engine --cycles 100 [--dir /tmp/x] [--min-ms 50] [--max-ms 1500]
  */
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -13,6 +18,7 @@ import { fileURLToPath } from 'node:url';
 import { checkEngine } from '../../src/engine/check.ts';
 import { openEngineDir } from '../../src/engine/open-dir.ts';
 import { firstTime, streamOf } from './ingest-child-shared.ts';
+import { type ServerLoopResult, serverKillLoop } from './server-kill-loop.ts';
 
 export interface LoopResult {
   cycles: number;
@@ -114,21 +120,48 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === path.resolve(process.a
     const i = process.argv.indexOf(k);
     return i >= 0 ? Number(process.argv[i + 1]) : d;
   };
-  const dirIdx = process.argv.indexOf('--dir');
+  const str = (k: string): string | undefined => {
+    const i = process.argv.indexOf(k);
+    return i >= 0 ? process.argv[i + 1] : undefined;
+  };
+  const dir = str('--dir');
+  const mode = str('--mode') ?? 'server';
   const started = Date.now();
-  const r = await killLoop({
-    cycles: arg('--cycles', 100),
-    ...(dirIdx >= 0 ? { dir: process.argv[dirIdx + 1]! } : {}),
-    minMs: arg('--min-ms', 50),
-    maxMs: arg('--max-ms', 1500),
-    progress: (c, s) =>
-      process.stderr.write(
-        `\rcycle ${c + 1}: ${s.batchesVerified} batches, ${s.pointsVerified} points verified, lost ${s.lost}, duplicated ${s.duplicated}   `,
-      ),
-  });
-  process.stderr.write('\n');
-  console.log(
-    JSON.stringify({ ...r, seconds: Math.round((Date.now() - started) / 1000), load: os.loadavg() }, null, 2),
-  );
+  let r: LoopResult | ServerLoopResult;
+  if (mode === 'engine') {
+    r = await killLoop({
+      cycles: arg('--cycles', 100),
+      ...(dir !== undefined ? { dir } : {}),
+      minMs: arg('--min-ms', 50),
+      maxMs: arg('--max-ms', 1500),
+      progress: (c, s) =>
+        process.stderr.write(
+          `\rcycle ${c + 1}: ${s.batchesVerified} batches, ${s.pointsVerified} points verified, lost ${s.lost}, duplicated ${s.duplicated}   `,
+        ),
+    });
+    process.stderr.write('\n');
+  } else if (mode === 'server') {
+    const seed = str('--seed');
+    r = await serverKillLoop({
+      cycles: arg('--cycles', 100),
+      ...(dir !== undefined ? { dir } : {}),
+      clients: arg('--clients', 4),
+      minMs: arg('--min-ms', 300),
+      maxMs: arg('--max-ms', 2500),
+      checkEvery: arg('--check-every', 2),
+      fullEvery: arg('--full-every', 10),
+      compactEveryMs: arg('--compact-every', 300),
+      keepVersions: arg('--keep-versions', 4),
+      ...(seed !== undefined ? { seed: Number(seed) } : {}),
+      progress: (line) => process.stderr.write(`${line}\n`),
+    });
+  } else {
+    console.error(`--mode must be server or engine, got ${mode}`);
+    process.exit(2);
+  }
+  const out = { mode, ...r, seconds: Math.round((Date.now() - started) / 1000), load: os.loadavg() };
+  fs.mkdirSync('.bench', { recursive: true });
+  fs.writeFileSync(path.join('.bench', 'crashloop.json'), `${JSON.stringify(out, null, 2)}\n`);
+  console.log(JSON.stringify(out, null, 2));
   process.exit(r.lost || r.duplicated || r.problems.length ? 1 : 0);
 }
