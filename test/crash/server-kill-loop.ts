@@ -28,6 +28,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { connectRemote, type RemoteBackend } from '../../src/client/remote-backend.ts';
 import { isDbError } from '../../src/core/errors.ts';
+import { mulberry32 } from '../../src/core/random.ts';
 import { MAX_TIME, MIN_TIME } from '../../src/core/time.ts';
 import type { MergePolicy, PointBatch, StreamDescriptor, StreamId } from '../../src/core/types.ts';
 import { newStreamId } from '../../src/core/uuid.ts';
@@ -118,16 +119,7 @@ export interface ServerLoopResult {
  * mulberry32, seeded (the seed is in the result). The clients share it, so which client draws what
  * still depends on timing: a seed reproduces the mix of a run, not its exact interleaving.
  */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = mulberry32;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const SHARED = 'crash/shared';
