@@ -65,6 +65,48 @@ describe('retention and compaction', () => {
     await engine.close();
   });
 
+  it('lets a read that began before a compaction finish: emptied segments are retired, deleted later', async () => {
+    const env = new MemoryEnv();
+    let clock = 1_000_000;
+    const engine = await Engine.open(await openEngineStorage(env, '/db'), {
+      background: false,
+      leafCacheBytes: 1 << 16, // tiny caches: the read must go to the segments
+      coreCacheBytes: 1 << 16,
+      retireSegmentsMs: 60_000,
+      compactBelow: 0.9, // the one segment is half garbage after the replace
+      now: () => clock,
+    });
+    await engine.createStream(ID);
+    const n = 200_000;
+    const times = BigInt64Array.from({ length: n }, (_, i) => BigInt(i) * 1000n);
+    await engine.insert(ID, { times, values: Float64Array.from({ length: n }, (_, i) => i) });
+    await engine.flush(ID);
+    const reader = engine.values(ID, ...ALL, 0)[Symbol.asyncIterator]();
+    const first = await reader.next();
+    let got = first.done ? 0 : first.value.times.length;
+    let sum = 0;
+    if (!first.done) for (const v of first.value.values) sum += v;
+    assert.ok(got > 0 && got < n, 'the read is part-way');
+    await engine.insert(ID, { times, values: Float64Array.from({ length: n }, () => -1) }, 'replace');
+    await engine.flush(ID);
+    const report = await engine.compact({ keepVersions: 1 });
+    assert.ok(report.segmentsReclaimed >= 1, JSON.stringify(report));
+    for (let r = await reader.next(); !r.done; r = await reader.next()) {
+      got += r.value.times.length;
+      for (const v of r.value.values) sum += v;
+    }
+    assert.equal(got, n, 'the old version read to its end');
+    assert.equal(sum, (n * (n - 1)) / 2, 'with its own values');
+    const held = report.bytesAfter;
+    clock += 30_000; // not yet: the retired segments stay
+    assert.equal((await engine.compact({ keepVersions: 1 })).bytesAfter, held);
+    clock += 30_000; // now they go
+    assert.ok((await engine.compact({ keepVersions: 1 })).bytesAfter < held, 'retired segments deleted after 60 s');
+    assert.deepEqual((await checkEngine(engine)).problems, []);
+    assert.deepEqual(Array.from((await engine.valuesArray(ID, 0n, 5000n)).values), [-1, -1, -1, -1, -1]);
+    await engine.close();
+  });
+
   it('chooses versions by count and by age, always keeping the latest', () => {
     const vs = [10, 11, 12, 13].map((v, i) => ({ version: v as never, at: 1000 * i }));
     assert.deepEqual([...versionsToKeep(vs, {}, 5000)], [10, 11, 12, 13]);

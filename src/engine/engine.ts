@@ -115,6 +115,13 @@ export interface EngineOptions extends TreeStoreOptions {
   readonly retention?: RetentionPolicy;
   /** Segments whose live share is below this are rewritten by `compact()` (default 0.5). */
   readonly compactBelow?: number;
+  /**
+   * Keep the segments a compaction emptied for this long (ms, engine clock) before deleting them,
+   * so that reads which resolved an older root before the compaction can finish (default 0:
+   * delete at once; `arbor serve` uses 60 000). They are deleted by the first compaction after
+   * that, or by any compaction after a restart (nothing live references them).
+   */
+  readonly retireSegmentsMs?: number;
 }
 
 /** What a version of a stream looks like from outside. */
@@ -164,6 +171,9 @@ export class Engine {
   private readonly onClose: (() => void) | undefined;
   private readonly retention: RetentionPolicy;
   private readonly compactBelow: number;
+  private readonly retireSegmentsMs: number;
+  /** Segments emptied by a compaction, waiting out `retireSegmentsMs` before deletion. */
+  private retired: { readonly ids: readonly number[]; readonly at: number }[] = [];
   /** While set, new commits wait: compaction is rewriting block addresses. */
   private compacting: Promise<void> | null = null;
   private commitsInFlight = 0;
@@ -196,6 +206,7 @@ export class Engine {
     this.onClose = opts.onClose;
     this.retention = opts.retention ?? {};
     this.compactBelow = opts.compactBelow ?? 0.5;
+    this.retireSegmentsMs = opts.retireSegmentsMs ?? 0;
     this.readOnlyRetryMs = opts.readOnlyRetryMs ?? 1000;
     this.maxBufferedPoints = opts.maxBufferedPoints ?? 8_000_000;
   }
@@ -921,7 +932,12 @@ export class Engine {
         s.versions = s.versions.filter((v) => keep.has(v.version));
       }
       const blocks = this.storage.blocks;
-      const before = blocks.segments();
+      // Delete the retired segments whose time is up; the rest are not compaction candidates.
+      const due = this.retired.filter((r) => now - r.at >= this.retireSegmentsMs);
+      this.retired = this.retired.filter((r) => now - r.at < this.retireSegmentsMs);
+      if (due.length > 0) await blocks.deleteSegments(due.flatMap((r) => r.ids));
+      const waiting = new Set(this.retired.flatMap((r) => r.ids));
+      const before = blocks.segments().filter((seg) => !waiting.has(seg.id));
       const bytesBefore = blocks.bytes();
       blocks.rollSegment(); // everything written so far is now in sealed segments
       const roots = [...this.streams.values()].flatMap((s) => s.versions.map((v) => v.root));
@@ -955,7 +971,8 @@ export class Engine {
         for (const [s, versions] of saved) s.versions = versions;
         throw err;
       }
-      await blocks.deleteSegments([...victims]);
+      if (this.retireSegmentsMs <= 0) await blocks.deleteSegments([...victims]);
+      else this.retired.push({ ids: [...victims], at: this.now() });
       report.bytesAfter = blocks.bytes();
       return report;
     } finally {

@@ -83,14 +83,19 @@ function makeAuth(cfg: ServeConfig, io: ServeIO): ApiKeyAuth {
   return new ApiKeyAuth(cfg.apiKeys, { keysFile: cfg.keysFile, log: (line) => io.err(`arbor serve: ${line}`) });
 }
 
+/** How long a server keeps segments a compaction emptied, for the reads that began before it. */
+const SERVER_RETIRE_SEGMENTS_MS = 60_000;
+
 export async function runServer(cfg: ServeConfig, io: ServeIO): Promise<RunningServer> {
   const tls = readTls(cfg);
   let database: Database;
   try {
-    database = await openDatabase(
-      cfg.data,
-      cfg.keepVersions === null ? {} : { retention: { keepVersions: cfg.keepVersions } },
-    );
+    database = await openDatabase(cfg.data, {
+      // Reads in flight (a long raw read streaming to a slow client) keep the segments they resolved
+      // for a minute after a compaction empties them (Engine option retireSegmentsMs).
+      retireSegmentsMs: SERVER_RETIRE_SEGMENTS_MS,
+      ...(cfg.keepVersions === null ? {} : { retention: { keepVersions: cfg.keepVersions } }),
+    });
   } catch (e) {
     if (isDbError(e, 453)) throw new ServeError(e.message);
     throw e;
