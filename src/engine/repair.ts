@@ -143,24 +143,16 @@ export async function salvageEngineDir(env: Env, dir: string, options: SalvageOp
 
     // The manifest: every readable record, replayed leniently.
     man = await salvageLog(env, manifestDir);
-    for (const l of man.lost) {
-      findings.push({
-        kind: l.tail ? 'torn-tail' : 'damage',
-        file: l.file,
-        offset: l.from,
-        what: describeLost('manifest', l),
-      });
-      if (!l.tail) {
-        needsRewrite = true;
-        lost.push({
-          stream: null,
-          versions: [],
-          file: l.file,
-          offset: l.from,
-          what: `${describeLost('manifest', l)}: the versions, creations, prunes or obliterations recorded there are lost unless a later record repeats them`,
-        });
-      }
-    }
+    if (
+      noteLostRecords(
+        man,
+        'manifest',
+        'the versions, creations, prunes or obliterations recorded there are lost unless a later record repeats them',
+        findings,
+        lost,
+      )
+    )
+      needsRewrite = true;
     state = new Map();
     const obliterated = new Set<StreamId>();
     for (const rec of man.records) {
@@ -245,24 +237,8 @@ export async function salvageEngineDir(env: Env, dir: string, options: SalvageOp
 
     // The WAL: the readable records that are not in a tree yet.
     wal = await salvageLog(env, walDir);
-    for (const l of wal.lost) {
-      findings.push({
-        kind: l.tail ? 'torn-tail' : 'damage',
-        file: l.file,
-        offset: l.from,
-        what: describeLost('WAL', l),
-      });
-      if (!l.tail) {
-        needsRewrite = true;
-        lost.push({
-          stream: null,
-          versions: [],
-          file: l.file,
-          offset: l.from,
-          what: `${describeLost('WAL', l)}: acknowledged inserts logged there and not yet committed are lost`,
-        });
-      }
-    }
+    if (noteLostRecords(wal, 'WAL', 'acknowledged inserts logged there and not yet committed are lost', findings, lost))
+      needsRewrite = true;
     let bound = 0;
     for (const s of state.values()) bound = Math.max(bound, s.walBound);
     if (wal.endLsn < bound) {
@@ -406,6 +382,33 @@ function where(blocks: BlockStore, ref: NodeRef, what: string): BlockProblem {
   const file = join(dir, `${String(id).padStart(10, '0')}.seg`);
   const offset = ref.addr - id * 2 ** 32;
   return { file, offset, what: `block at ${file} offset ${offset}: ${what}` };
+}
+
+/**
+ * Report the record ranges a salvaged log could not read: a torn tail as a note, anything else as
+ * damage and a loss (`consequence` says what was in it). True when the log must be rewritten.
+ */
+function noteLostRecords(
+  log: LogSalvage,
+  name: string,
+  consequence: string,
+  findings: Finding[],
+  lost: Loss[],
+): boolean {
+  let damaged = false;
+  for (const l of log.lost) {
+    findings.push({ kind: l.tail ? 'torn-tail' : 'damage', file: l.file, offset: l.from, what: describeLost(name, l) });
+    if (l.tail) continue;
+    damaged = true;
+    lost.push({
+      stream: null,
+      versions: [],
+      file: l.file,
+      offset: l.from,
+      what: `${describeLost(name, l)}: ${consequence}`,
+    });
+  }
+  return damaged;
 }
 
 function describeLost(log: string, l: LogSalvage['lost'][number]): string {
