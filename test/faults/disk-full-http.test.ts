@@ -25,10 +25,14 @@ describe('the HTTP server on a full disk (tmpfs)', () => {
     const dir = path.join(fsys.dir, 'data');
     let db: Database | undefined;
     let server: Awaited<ReturnType<typeof startHttpServer>> | undefined;
+    // The engine's clock, moved by hand: a write while read-only before `retryAt` is refused with
+    // the read-only message; one after it probes the disk (which may have room for the probe).
+    let clock = 0;
     try {
       db = await Database.open(dir, {
         background: false,
-        readOnlyRetryMs: 0,
+        readOnlyRetryMs: 1000,
+        now: () => clock,
         commitPoints: 20_000,
         catalog: await openPgliteCatalog(null),
       });
@@ -84,6 +88,7 @@ describe('the HTTP server on a full disk (tmpfs)', () => {
       assert.equal(await count(), acked);
 
       fsys.resize('16m');
+      clock += 1000;
       const resumed = await post();
       assert.equal(resumed.status, 200, JSON.stringify(resumed.body));
       acked += BATCH;

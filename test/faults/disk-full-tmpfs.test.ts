@@ -20,7 +20,12 @@ import { mountTmpfs } from './tmpfs.ts';
 const A = '00000000-0000-4000-8000-0000000000f1' as StreamId;
 const ALL: [bigint, bigint] = [0n, 3n << 60n];
 const BATCH = 4000;
-const OPTS = { background: false, readOnlyRetryMs: 0, commitPoints: 20_000 } as const;
+/**
+ * The engine's clock, moved by hand: a write while read-only before `retryAt` is refused with the
+ * read-only message; one after it probes the disk (which may have room again for the probe).
+ */
+let clock = 0;
+const OPTS = { background: false, readOnlyRetryMs: 1000, now: () => clock, commitPoints: 20_000 } as const;
 
 /** The acknowledged points, in time order (times only grow, so append order is time order). */
 class Acked {
@@ -108,6 +113,7 @@ describe('the engine on a real full file system (tmpfs)', () => {
       assert.ok(isDbError(again, 426), `expected 426, got ${String(again)}`);
       await assertHolds(engine, acked, 'full again');
       fsys.resize('16m');
+      clock += 1000;
       const more = await ingestUntilFull(engine, acked, rnd, 5);
       assert.match(String(more), /never filled/, 'writes resume after the remount');
       assert.equal(engine.health().state, 'ok');
