@@ -124,6 +124,49 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === path.resolve(process.a
     const i = process.argv.indexOf(k);
     return i >= 0 ? process.argv[i + 1] : undefined;
   };
+  const HELP = `npm run crashloop -- [options]
+
+SIGKILL a real ArborDB under concurrent writes, restart it, and verify that every acknowledged
+write is present exactly once. Repeats --cycles times; exits 1 on any loss, duplicate or problem.
+Tallies go to .bench/crashloop.json.
+
+  --mode server|engine   server (default): \`arbor serve\` + gRPC writers; engine: in-process engine child
+  --cycles N             kill/verify cycles (default 100)
+  --dir DIR              data directory (default: a fresh temp directory, removed at the end)
+  --seed N               random seed (server mode)
+  --clients N            concurrent gRPC writers (server mode, default 4)
+  --min-ms / --max-ms    the kill moment's range after start (server: 300/2500, engine: 50/1500)
+  --check-every N        run \`arbor check\` after every Nth kill (server mode, default 2)
+  --full-every N         full re-verification of every batch every Nth cycle (default 10)
+  --compact-every MS     the server's compaction period (default 300)
+  --keep-versions N      the server's retained versions per stream (default 4)
+`;
+  const known = new Set([
+    '--mode',
+    '--cycles',
+    '--dir',
+    '--seed',
+    '--clients',
+    '--min-ms',
+    '--max-ms',
+    '--check-every',
+    '--full-every',
+    '--compact-every',
+    '--keep-versions',
+  ]);
+  const args = process.argv.slice(2);
+  if (args.includes('--help') || args.includes('-h')) {
+    process.stdout.write(HELP);
+    process.exit(0);
+  }
+  for (let i = 0; i < args.length; i += 2) {
+    if (!known.has(args[i]!) || args[i + 1] === undefined) {
+      process.stderr.write(
+        `crashloop: ${known.has(args[i]!) ? `${args[i]} needs a value` : `unknown option ${args[i]}`}\n\n${HELP}`,
+      );
+      process.exit(2);
+    }
+  }
   const dir = str('--dir');
   const mode = str('--mode') ?? 'server';
   const started = Date.now();
