@@ -4,8 +4,7 @@ import { connectionOver, formatIso } from '../client/index.ts';
 import type { StreamId } from '../core/types.ts';
 import type { Database } from '../db/database.ts';
 import { openDatabase } from '../db/database.ts';
-import type { Engine } from '../engine/engine.ts';
-import { type NodeRef, slotRef } from '../engine/node-ref.ts';
+import { treeSize } from '../engine/tree-size.ts';
 import { dataDir, has, parseArgs } from './args.ts';
 import { UsageError } from './main.ts';
 
@@ -40,24 +39,6 @@ export interface StreamInfoReport {
   readonly blocks: number;
 }
 
-/** Bytes and blocks of the tree under `ref` (every node it references). */
-export async function treeSize(engine: Engine, ref: NodeRef | null): Promise<{ bytes: number; blocks: number }> {
-  if (ref === null) return { bytes: 0, blocks: 0 };
-  let bytes = ref.len;
-  let blocks = 1;
-  if (!ref.leaf) {
-    const node = await engine.tree.core(ref);
-    for (let i = 0; i < node.count.length; i++) {
-      const child = slotRef(node, i);
-      if (child === null) continue;
-      const sub = await treeSize(engine, child);
-      bytes += sub.bytes;
-      blocks += sub.blocks;
-    }
-  }
-  return { bytes, blocks };
-}
-
 /** Everything `arbor info` prints about the stream named by `ident` (uuid or collection/name). */
 export async function describeStream(db: Database, conn: Connection, ident: string): Promise<StreamInfoReport> {
   const [stream] = (await conn.streams(ident)).streams;
@@ -67,7 +48,7 @@ export async function describeStream(db: Database, conn: Connection, ident: stri
   const engineInfo = await db.engine.info(id);
   const earliest = await stream!.earliest();
   const latest = await stream!.latest();
-  const size = await treeSize(db.engine, root);
+  const size = await treeSize(db.engine.tree, root);
   return {
     uuid: id,
     collection: d.collection,

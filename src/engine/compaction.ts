@@ -20,6 +20,11 @@ export interface RetentionPolicy {
   readonly keepVersions?: number;
   /** Keep every version committed within this many ms. */
   readonly maxAgeMs?: number;
+  /**
+   * Per stream, drop every version older than this one whatever the limits above say (data
+   * retention deleted the old data in this version; the older versions would keep it on disk).
+   */
+  readonly dropBefore?: ReadonlyMap<StreamId, Version>;
 }
 
 /**
@@ -30,18 +35,17 @@ export function versionsToKeep(
   versions: readonly { version: Version; at: number }[],
   policy: RetentionPolicy,
   now: number,
+  dropBefore?: Version,
 ): Set<Version> {
   const keep = new Set<Version>();
-  if (policy.keepVersions === undefined && policy.maxAgeMs === undefined) {
-    for (const v of versions) keep.add(v.version);
-    return keep;
-  }
+  const limited = policy.keepVersions !== undefined || policy.maxAgeMs !== undefined;
   const n = versions.length;
   for (let i = 0; i < n; i++) {
     const v = versions[i]!;
-    const recent = policy.keepVersions !== undefined && i >= n - Math.max(1, policy.keepVersions);
+    const recent = !limited || (policy.keepVersions !== undefined && i >= n - Math.max(1, policy.keepVersions));
     const young = policy.maxAgeMs !== undefined && now - v.at <= policy.maxAgeMs;
-    if (recent || young || i === n - 1) keep.add(v.version);
+    const dropped = dropBefore !== undefined && v.version < dropBefore;
+    if (((recent || young) && !dropped) || i === n - 1) keep.add(v.version);
   }
   return keep;
 }

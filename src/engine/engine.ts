@@ -926,7 +926,7 @@ export class Engine {
       while (this.commitsInFlight > 0) await new Promise((r) => setImmediate(r));
       const now = this.now();
       for (const s of this.streams.values()) {
-        const keep = versionsToKeep(s.versions, policy, now);
+        const keep = versionsToKeep(s.versions, policy, now, policy.dropBefore?.get(s.id));
         if (keep.size === s.versions.length) continue;
         await this.appendManifest({ k: 'prune', id: s.id, keep: [...keep] });
         s.versions = s.versions.filter((v) => keep.has(v.version));
