@@ -1,4 +1,6 @@
 /** A small, strict flag parser: `--name value`, `--name=value`, booleans, repeatable flags. */
+import { toNanos } from '../client/index.ts';
+import { DbError } from '../core/errors.ts';
 import { UsageError } from './main.ts';
 
 export interface FlagSpec {
@@ -51,3 +53,14 @@ export const has = (p: Parsed, name: string): boolean => p.flags.get(name)?.[0] 
 
 /** The data directory: --data > ARBOR_DATA > ./data. */
 export const dataDir = (p: Parsed): string => flag(p, 'data') ?? process.env.ARBOR_DATA ?? './data';
+
+/** A time flag (integer ns or ISO-8601, see toNanos) as ns; a usage error naming the flag if it does not parse. */
+export function timeFlag(p: Parsed, name: string): bigint | undefined {
+  const text = flag(p, name);
+  if (text === undefined) return undefined;
+  try {
+    return toNanos(text);
+  } catch (e) {
+    throw new UsageError(`--${name}: ${e instanceof DbError ? e.message : String(e)}`);
+  }
+}

@@ -28,10 +28,9 @@ import {
   vectorFromArray,
 } from 'apache-arrow';
 import type { Connection, StatPoint, Stream } from '../client/index.ts';
-import { connectionOver, formatIso, MAX_TIME, MIN_TIME, statColumns, toNanos } from '../client/index.ts';
-import { DbError } from '../core/errors.ts';
+import { connectionOver, formatIso, MAX_TIME, MIN_TIME, statColumns } from '../client/index.ts';
 import { openDatabase } from '../db/database.ts';
-import { dataDir, flag, has, parseArgs } from './args.ts';
+import { dataDir, flag, has, parseArgs, timeFlag } from './args.ts';
 import { UsageError } from './main.ts';
 
 const HELP = `arbor export — write points or window statistics to a file
@@ -365,15 +364,6 @@ export async function exportStreams(
   return { streams: set.streams.length, rows };
 }
 
-const time = (text: string | undefined, what: string): bigint | undefined => {
-  if (text === undefined) return undefined;
-  try {
-    return toNanos(text);
-  } catch (e) {
-    throw new UsageError(`--${what}: ${e instanceof DbError ? e.message : String(e)}`);
-  }
-};
-
 export async function exportCommand(argv: string[]): Promise<void> {
   const p = parseArgs(argv, {
     data: { type: 'string' },
@@ -410,8 +400,8 @@ export async function exportCommand(argv: string[]): Promise<void> {
     if (!/^\d+$/.test(v)) throw new UsageError(`--version must be a whole number, got ${JSON.stringify(v)}`);
     return Number(v);
   });
-  const start = time(flag(p, 'start'), 'start');
-  const end = time(flag(p, 'end'), 'end');
+  const start = timeFlag(p, 'start');
+  const end = timeFlag(p, 'end');
   const opts: ExportOptions = {
     format,
     ipc,

@@ -11,6 +11,7 @@ import type { Backend } from '../../db/backend.ts';
 import { Database } from '../../db/database.ts';
 import { createHttpApp, type HttpApp, type HttpAppOptions } from './app.ts';
 import type { ServerStats } from './route.ts';
+import { liveOf } from './routes-admin.ts';
 
 export const DEFAULT_HTTP_ADDRESS = '127.0.0.1:9000';
 
@@ -79,7 +80,8 @@ export function databaseStats(db: Database): () => Promise<ServerStats> {
 
 export async function startHttpServer(db: Backend, opts: HttpServerOptions = {}): Promise<HttpServer> {
   const { host, port } = splitAddress(opts.address ?? DEFAULT_HTTP_ADDRESS);
-  const stats = opts.stats ?? (db instanceof Database ? databaseStats(db) : undefined);
+  const live = liveOf(db);
+  const stats = opts.stats ?? (live instanceof Database ? databaseStats(live) : undefined);
   const app = createHttpApp(db, { ...opts, ...(stats ? { stats } : {}) });
   // Idle keep-alive connections stay open longer than clients keep theirs (undici: 4 s), so the
   // server never closes a connection a client is about to reuse (seen as ECONNRESET under load).

@@ -211,10 +211,15 @@ export function enumParam<const V extends string>(description: string, values: r
   );
 }
 
-export function stringParam(description: string, fallback?: string, maxLength = 1024): Param<string> {
+export function stringParam(
+  description: string,
+  fallback?: string,
+  maxLength = 1024,
+  location: ParamLocation = 'query',
+): Param<string> {
   const schema: JsonSchema = { type: 'string', maxLength, ...(fallback === undefined ? {} : { default: fallback }) };
   return scalar(
-    { description },
+    location === 'path' ? { description, in: location, required: true } : { description },
     schema,
     (t, name) => {
       if (t.length > maxLength) throw new DbError(438, `${name} is longer than ${maxLength} characters`);

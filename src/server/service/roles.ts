@@ -96,6 +96,9 @@ export const ACCESS = {
     // admin
     'DELETE /api/streams/{uuid}': 'admin',
     'POST /api/admin/backup': 'admin',
+    'GET /api/admin/archives': 'admin',
+    'POST /api/admin/archives': 'admin',
+    'DELETE /api/admin/archives/{name}': 'admin',
   } satisfies Readonly<Record<string, Access>>,
 } as const;
 
