@@ -10,14 +10,25 @@
  * `--merge equal` (files with repeated times, like the OpenPMU logs) stores the file exactly once.
  */
 import path from 'node:path';
+import { validateCollection } from '../catalog/validate.ts';
 import type { Connection, MergePolicy, Stream } from '../client/index.ts';
 import { connectionOver, isDbError } from '../client/index.ts';
+import { connectRemote } from '../client/remote-backend.ts';
 import { DbError } from '../core/errors.ts';
 import { MERGE_POLICIES, type StreamId } from '../core/types.ts';
 import { isStreamId } from '../core/uuid.ts';
 import type { Database } from '../db/database.ts';
 import { openDatabase } from '../db/database.ts';
 import { readArrowPoints } from '../ingest/arrow/arrow-points.ts';
+import { DATE_ORDERS, type DateOrder } from '../ingest/comtrade/cfg.ts';
+import {
+  MISSING_POLICIES,
+  type MissingPolicy,
+  VALUE_KINDS,
+  type ValueKind,
+} from '../ingest/comtrade/comtrade-streams.ts';
+import { type ComtradeImportReport, importComtrade } from '../ingest/comtrade/import-comtrade.ts';
+import { TIME_SOURCES, type TimeSource } from '../ingest/comtrade/sample-times.ts';
 import { type PointsRead, readCsvPoints } from '../ingest/csv/csv-points.ts';
 import { PMU_QUANTITIES, type PmuLog, readOpenPmuLog } from '../ingest/csv/openpmu-log.ts';
 import { openPmuStreams } from '../ingest/csv/openpmu-streams.ts';
@@ -32,6 +43,7 @@ const HELP = `arbor import — load points from files
   arbor import csv FILE   (--stream S | --create --collection C --name N [--unit U]) [options]
   arbor import arrow FILE (--stream S | --create --collection C --name N [--unit U]) [options]
   arbor import openpmu FILE... --collection C [--date YYYY-MM-DD] [--merge P]
+  arbor import comtrade FILE.cfg [--collection C] [--data DIR | --server HOST:PORT] [options]
 
 csv: one row per point. The header names the columns; by default the time is the column
   "time" (else the first) and the value the column "value" (else the second of two).
@@ -43,6 +55,12 @@ openpmu: OpenPMU NMEA logs ($KTH01,V1xx0,<s since midnight>,<mag>,<freq>,<angle>
   three streams in collection C — magnitude (V), frequency (Hz), angle (deg) — annotated with
   the station and channel, or appends to them if they exist. The date comes from the file name
   (2012-12-12_KTH01.csv), UTC; times are exact to the ns.
+comtrade: an IEEE C37.111 record (1991, 1999 or 2013; .cfg + .dat in ASCII, BINARY, BINARY32 or
+  FLOAT32, extensions in any case; or a 2013 .cff). One stream per analog channel (a·x + b) and
+  per digital channel (0/1) in collection comtrade/<station> (or --collection), named by the
+  channel id, unit as tag, the cfg's channel description as annotations. Times come from the
+  sample rates (exact to the ns) or, when the cfg has none, from the timestamp column; see
+  docs/format/comtrade-import.md. Appends to the streams of an earlier import of the station.
 
 Nothing is imported from a file with bad rows: the whole file is validated first and every bad
 row is reported with its line (or Arrow row) number — the first 20 with the reason, and the
@@ -68,6 +86,20 @@ Options:
                       keep both), equal (skip identical points), retain (keep the old),
                       replace (keep the new)
   --date YYYY-MM-DD   the day of an OpenPMU log whose file name does not start with it
+  --values V          recorded (default: as the cfg's P/S flag says), primary or secondary:
+                      analog values converted with the channel's ratio       (comtrade)
+  --missing M         skip (default: a missing sample is not stored) or nan (stored as NaN,
+                      streams created with --allow-nan)                      (comtrade)
+  --time-source T     auto (default), rate (sample rates only) or column (timestamp
+                      column × timemult)                                     (comtrade)
+  --time-code TC      the recorder clock's offset from UTC (+10, -5h30); default the 2013
+                      time_code field, else UTC                              (comtrade)
+  --date-order O      dmy or mdy: day/month order of the cfg's dates (default: mdy for
+                      1991 files, dmy after, as the standard says)           (comtrade)
+  --encoding E        text encoding of the cfg: auto (UTF-8, else GBK if it looks like
+                      GB2312, else Latin-1) or a label: latin1, gbk, shift_jis (comtrade)
+  --server HOST:PORT  import through a running server's gRPC API instead of --data; with
+                      --api-key K (or $ARBOR_API_KEY)                        (comtrade)
   --quiet             no progress on stderr
   --data DIR          data directory (default $ARBOR_DATA or ./data)
 
@@ -79,6 +111,7 @@ Examples:
   arbor import csv temps.csv --create --collection lab/room1 --name temp --unit C
   arbor import csv log.csv --stream lab/room1/temp --time-format s --value-column 2
   arbor import arrow points.arrow --stream 4b9f3c1e-8a2d-4c55-9e0a-0d6f7e1b2a33 --merge replace
+  arbor import comtrade fault/keating_1999.CFG --collection dfr/keating
 `;
 
 /** The largest insert the importer sends (points). */
@@ -408,12 +441,20 @@ export async function importCommand(argv: string[]): Promise<void> {
     'no-header': { type: 'boolean' },
     merge: { type: 'string' },
     date: { type: 'string' },
+    values: { type: 'string' },
+    missing: { type: 'string' },
+    'time-source': { type: 'string' },
+    'time-code': { type: 'string' },
+    'date-order': { type: 'string' },
+    encoding: { type: 'string' },
+    server: { type: 'string' },
+    'api-key': { type: 'string' },
     quiet: { type: 'boolean', short: 'q' },
     help: { type: 'boolean', short: 'h' },
   });
   if (has(p, 'help') || p.positional.length === 0) {
     process.stdout.write(HELP);
-    if (!has(p, 'help')) throw new UsageError('give a format (csv, arrow, openpmu) and a file');
+    if (!has(p, 'help')) throw new UsageError('give a format (csv, arrow, openpmu, comtrade) and a file');
     return;
   }
   const [kind, ...files] = p.positional;
@@ -421,6 +462,7 @@ export async function importCommand(argv: string[]): Promise<void> {
   if (kind !== 'openpmu' && files.length > 1)
     throw new UsageError(`import ${kind} takes one file, got ${files.length}`);
   const base = { merge: mergeFlag(p), quiet: has(p, 'quiet') };
+  if (kind === 'comtrade') return comtradeCommand(p, files[0]!, base);
   const columns = {
     ...(flag(p, 'time-column') === undefined ? {} : { timeColumn: flag(p, 'time-column')! }),
     ...(flag(p, 'value-column') === undefined ? {} : { valueColumn: flag(p, 'value-column')! }),
@@ -455,7 +497,7 @@ export async function importCommand(argv: string[]): Promise<void> {
     const target = targetFlags(p);
     run = (db) => importArrow(db, files[0]!, target, { ...base, ...columns });
   } else {
-    throw new UsageError(`unknown import format ${JSON.stringify(kind)}: use csv, arrow or openpmu`);
+    throw new UsageError(`unknown import format ${JSON.stringify(kind)}: use csv, arrow, openpmu or comtrade`);
   }
   const db = await openDatabase(dataDir(p), { background: false });
   try {
@@ -463,4 +505,97 @@ export async function importCommand(argv: string[]): Promise<void> {
   } finally {
     await db.close();
   }
+}
+
+function choice<T extends string>(p: Parsed, name: string, allowed: readonly T[]): T | undefined {
+  const v = flag(p, name);
+  if (v !== undefined && !(allowed as readonly string[]).includes(v)) {
+    throw new UsageError(`--${name} must be one of ${allowed.join(', ')}, got ${JSON.stringify(v)}`);
+  }
+  return v as T | undefined;
+}
+
+/** A COMTRADE import's report in the shape {@link formatReport} prints, plus the record's facts. */
+export function comtradeReport(r: ComtradeImportReport, merge: MergePolicy): ImportReport {
+  return {
+    files: [
+      r.record.cfgFile === r.record.datFile
+        ? r.record.cfgFile
+        : `${r.record.cfgFile} + ${path.basename(r.record.datFile)}`,
+    ],
+    rows: r.record.dat.count,
+    points: r.points,
+    streams: r.streams.map((s) => ({
+      uuid: s.uuid,
+      label: s.missing > 0 ? `${s.label} (${s.missing} missing samples)` : s.label,
+      points: s.points,
+      created: s.created,
+    })),
+    parseMs: r.parseMs,
+    insertMs: r.insertMs,
+    bytes: r.record.bytes,
+    merge,
+  };
+}
+
+/** `arbor import comtrade FILE`: into the --data directory or through --server's gRPC API. */
+async function comtradeCommand(p: Parsed, file: string, base: { merge: MergePolicy; quiet: boolean }): Promise<void> {
+  const collection = flag(p, 'collection');
+  if (collection !== undefined) validateCollection(collection);
+  const values = choice(p, 'values', VALUE_KINDS);
+  const missing = choice<MissingPolicy>(p, 'missing', MISSING_POLICIES);
+  const timeSource = choice<TimeSource>(p, 'time-source', TIME_SOURCES);
+  const timeCode = flag(p, 'time-code');
+  const dateOrder = choice<DateOrder>(p, 'date-order', DATE_ORDERS);
+  const encoding = flag(p, 'encoding');
+  const server = flag(p, 'server');
+  if (server !== undefined && flag(p, 'data') !== undefined) throw new UsageError('give --server or --data, not both');
+  if (server !== undefined && !/^[^/]+:\d+$/.test(server)) {
+    throw new UsageError(
+      `--server takes the server's gRPC HOST:PORT (e.g. 127.0.0.1:4410), got ${JSON.stringify(server)}`,
+    );
+  }
+  let progress: Progress | undefined;
+  const run = (conn: Connection): Promise<ComtradeImportReport> =>
+    importComtrade(conn, file, {
+      merge: base.merge,
+      onProgress: (done, total) => {
+        progress ??= new Progress({ label: `insert ${path.basename(file)}`, total, enabled: !base.quiet });
+        progress.update(done, done);
+      },
+      ...(collection === undefined ? {} : { collection }),
+      ...(values === undefined ? {} : { values: values as ValueKind }),
+      ...(missing === undefined ? {} : { missing }),
+      ...(timeSource === undefined ? {} : { timeSource }),
+      ...(timeCode === undefined ? {} : { timeCode }),
+      ...(dateOrder === undefined ? {} : { dateOrder }),
+      ...(encoding === undefined ? {} : { encoding }),
+    });
+  let report: ComtradeImportReport;
+  try {
+    if (server !== undefined) {
+      const apiKey = flag(p, 'api-key') ?? process.env.ARBOR_API_KEY;
+      const remote = await connectRemote({ endpoints: server, ...(apiKey === undefined ? {} : { apiKey }) });
+      try {
+        report = await run(connectionOver(remote));
+      } finally {
+        await remote.close();
+      }
+    } else {
+      const db = await openDatabase(dataDir(p), { background: false });
+      try {
+        report = await run(connectionOver(db));
+      } finally {
+        await db.close();
+      }
+    }
+  } finally {
+    progress?.finish();
+  }
+  const c = report.record.cfg;
+  process.stdout.write(
+    `${formatReport(comtradeReport(report, base.merge))}  record: ${c.station} / ${c.device}, rev ${c.revision}, ${c.format}, ` +
+      `${c.analog.length} analog + ${c.digital.length} digital channels, ${report.record.dat.count} samples, ` +
+      `times from ${report.record.times.source}\n`,
+  );
 }

@@ -191,9 +191,11 @@ function concat(...parts: Uint8Array[]): Uint8Array {
 /** 1–`max` mutations of one of `samples` (the valid encodings). */
 export function mutated(samples: readonly Uint8Array[], max = 4): fc.Arbitrary<Uint8Array> {
   if (samples.length === 0) throw new Error('mutated() needs at least one valid sample');
+  // Plain copies: a Node Buffer's slice() is a view, so a mutation would edit the sample itself.
+  const own = samples.map((s) => new Uint8Array(s));
   return fc
     .tuple(fc.nat(samples.length - 1), fc.array(arbMutation, { minLength: 1, maxLength: max }))
-    .map(([i, ms]) => ms.reduce((b, m) => apply(b, m, samples), samples[i]!));
+    .map(([i, ms]) => ms.reduce((b, m) => apply(b, m, own), new Uint8Array(own[i]!)));
 }
 
 /** Hostile input for a decoder: mostly mutations of valid encodings, some random bytes. */
