@@ -46,7 +46,8 @@ export async function serveCommand(argv: string[]): Promise<void> {
     auth.reload();
     err(`arbor serve: SIGHUP: keys file re-read (${auth.fileKeyCount} keys)`);
   });
-  out(`arbor serve: ready grpc=${running.grpc.address} http=${running.http.address}${mode}`);
+  const snapdb = running.snapdb === null ? '' : ` snapdb=${running.snapdb.address}`;
+  out(`arbor serve: ready grpc=${running.grpc.address} http=${running.http.address}${snapdb}${mode}`);
   out(`arbor serve: open http://${running.http.address}/ for the web plotter`);
 
   await new Promise<void>((resolve) => {

@@ -195,7 +195,7 @@ export function mutated(samples: readonly Uint8Array[], max = 4): fc.Arbitrary<U
   const own = samples.map((s) => new Uint8Array(s));
   return fc
     .tuple(fc.nat(samples.length - 1), fc.array(arbMutation, { minLength: 1, maxLength: max }))
-    .map(([i, ms]) => ms.reduce((b, m) => apply(b, m, own), new Uint8Array(own[i]!)));
+    .map(([i, ms]) => ms.reduce<Uint8Array>((b, m) => apply(b, m, own), own[i]!));
 }
 
 /** Hostile input for a decoder: mostly mutations of valid encodings, some random bytes. */

@@ -8,11 +8,15 @@
  */
 import fs from 'node:fs';
 import { isDbError } from '../../core/errors.ts';
+import { AttachedBackend } from '../../db/attached-backend.ts';
+import { applyDataRetention } from '../../db/data-retention.ts';
 import { type Database, openDatabase } from '../../db/database.ts';
+import type { CompactionReport } from '../../engine/compaction.ts';
 import { type GrpcServer, startGrpcServer, type TlsFiles } from '../grpc/grpc-server.ts';
 import { type HttpServer, startHttpServer } from '../http/index.ts';
 import { ApiKeyAuth } from '../service/auth.ts';
 import { KeysFileError, readKeyEntries } from '../service/keys-file.ts';
+import { type SnapdbServer, snapdbBindProblem, startSnapdbServer } from '../snapdb/snapdb-server.ts';
 import type { ServeConfig } from './serve-config.ts';
 
 export class ServeError extends Error {
@@ -35,6 +39,8 @@ export interface RunningServer {
   /** The HTTP API and web plotter. */
   readonly http: HttpServer;
   readonly database: Database;
+  /** The openHistorian SNAPdb listener (`--snapdb`), or null when off. */
+  readonly snapdb: SnapdbServer | null;
   /** The authenticator shared by gRPC and HTTP (keys file watched; `reload()` on SIGHUP). */
   readonly auth: ApiKeyAuth;
   /** Graceful stop; resolves once the database is closed. Idempotent. */
@@ -100,17 +106,29 @@ export async function runServer(cfg: ServeConfig, io: ServeIO): Promise<RunningS
     if (isDbError(e, 453)) throw new ServeError(e.message);
     throw e;
   }
+  // gRPC and HTTP serve the live database plus the attached archives (read-only).
+  const served = new AttachedBackend(database);
   let auth: ApiKeyAuth;
   try {
+    for (const dir of cfg.attach) {
+      const a = await served.attach(dir).catch((e: unknown) => {
+        throw new ServeError(`--attach ${dir}: ${e instanceof Error ? e.message : String(e)}`);
+      });
+      io.err(
+        `arbor serve: attached archive ${a.name} (${a.dir}): ${a.streams} streams` +
+          (a.shadowed.length > 0 ? `, ${a.shadowed.length} not served (their uuids exist live)` : ''),
+      );
+    }
     auth = makeAuth(cfg, io); // after the open: the data folder exists, so it can be watched
   } catch (e) {
+    await served.close().catch(() => undefined);
     await database.close().catch(() => undefined);
     throw e;
   }
   let grpc: GrpcServer;
   try {
     grpc = await startGrpcServer({
-      backend: database,
+      backend: served,
       address: cfg.grpc,
       auth,
       maxReceiveBytes: cfg.maxMessageBytes,
@@ -124,6 +142,7 @@ export async function runServer(cfg: ServeConfig, io: ServeIO): Promise<RunningS
     });
   } catch (e) {
     auth.close();
+    await served.close().catch(() => undefined);
     await database.close().catch(() => undefined);
     const msg = e instanceof Error ? e.message : String(e);
     if (/EADDRINUSE/.test(msg)) throw new ServeError(`cannot listen on ${cfg.grpc}: the address is already in use`);
@@ -132,7 +151,7 @@ export async function runServer(cfg: ServeConfig, io: ServeIO): Promise<RunningS
   }
   let http: HttpServer;
   try {
-    http = await startHttpServer(database, {
+    http = await startHttpServer(served, {
       address: cfg.http,
       auth,
       maxBodyBytes: cfg.maxBodyBytes,
@@ -141,10 +160,33 @@ export async function runServer(cfg: ServeConfig, io: ServeIO): Promise<RunningS
   } catch (e) {
     await grpc.close(0).catch(() => undefined);
     auth.close();
+    await served.close().catch(() => undefined);
     await database.close().catch(() => undefined);
     const msg = e instanceof Error ? e.message : String(e);
     if (/EADDRINUSE/.test(msg)) throw new ServeError(`cannot listen on ${cfg.http}: the address is already in use`);
     throw e;
+  }
+  let snapdb: SnapdbServer | null = null;
+  if (cfg.snapdb !== null) {
+    const problem = snapdbBindProblem(cfg.snapdb, !auth.open);
+    try {
+      if (problem !== null) throw new ServeError(problem);
+      snapdb = await startSnapdbServer({
+        database,
+        address: cfg.snapdb,
+        log: (line) => io.err(`arbor serve: ${line}`),
+      });
+    } catch (e) {
+      await http.close().catch(() => undefined);
+      await grpc.close(0).catch(() => undefined);
+      auth.close();
+      await served.close().catch(() => undefined);
+      await database.close().catch(() => undefined);
+      if (e instanceof ServeError) throw e;
+      const msg = e instanceof Error ? e.message : String(e);
+      if (/EADDRINUSE/.test(msg)) throw new ServeError(`cannot listen on ${cfg.snapdb}: the address is already in use`);
+      throw new ServeError(`cannot listen on ${cfg.snapdb}: ${msg}`);
+    }
   }
   if (auth.open) for (const line of openServerWarning(grpc.address)) io.err(line);
   const port = portOf(grpc.address);
@@ -156,20 +198,23 @@ export async function runServer(cfg: ServeConfig, io: ServeIO): Promise<RunningS
   if (tls !== undefined && port !== '4411') {
     io.err(`arbor serve: note: btrdb-python uses TLS only on port 4411; it will talk plaintext to port ${port}`);
   }
-  const compaction = startCompaction(database, cfg.compactEveryMs, io);
+  const compaction = startCompaction(database, cfg, io);
   let stopping: Promise<void> | null = null;
   return {
     grpc,
     http,
     database,
+    snapdb,
     auth,
     stop() {
       stopping ??= (async () => {
+        await snapdb?.close();
         await http.close();
         const clean = await grpc.close(cfg.graceMs);
         if (!clean) io.err(`arbor serve: calls still running after ${cfg.graceMs} ms were cut`);
         await compaction.stop();
         auth.close();
+        await served.close();
         await database.close();
       })();
       return stopping;
@@ -181,13 +226,28 @@ export async function runServer(cfg: ServeConfig, io: ServeIO): Promise<RunningS
  * Compact every `everyMs` ms (0 = never), one run at a time, logging the start and the outcome so
  * that an operator (and the crash loop) can see when it runs. `stop()` waits for a running one.
  */
-function startCompaction(database: Database, everyMs: number, io: ServeIO): { stop(): Promise<void> } {
+function startCompaction(database: Database, cfg: ServeConfig, io: ServeIO): { stop(): Promise<void> } {
+  const everyMs = cfg.compactEveryMs;
   if (everyMs <= 0) return { stop: async () => undefined };
+  const policy = cfg.keepVersions === null ? {} : { keepVersions: cfg.keepVersions };
+  // Data retention first (it compacts when it dropped something), else a plain compaction.
+  const run = async (): Promise<CompactionReport> => {
+    if (cfg.retain.length === 0) return database.compact();
+    const r = await applyDataRetention(database, cfg.retain, BigInt(Date.now()) * 1_000_000n, policy);
+    for (const x of r.rules) {
+      if (x.cutoff !== null) {
+        io.err(
+          `arbor serve: retention ${x.collection}: dropped ${x.pointsDropped} points before ${new Date(Number(x.cutoff / 1_000_000n)).toISOString()}`,
+        );
+      }
+    }
+    return r.compaction ?? database.compact();
+  };
   let running: Promise<void> | null = null;
   const timer = setInterval(() => {
     if (running) return;
     io.err('arbor serve: compaction started');
-    running = database.compact().then(
+    running = run().then(
       (r) =>
         io.err(
           `arbor serve: compaction done: ${r.segmentsReclaimed} of ${r.segmentsBefore} segments reclaimed, ` +

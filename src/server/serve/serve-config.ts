@@ -4,10 +4,13 @@
  */
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { type DataRetentionRule, parseRetentionRule } from '../../db/data-retention.ts';
 
 export const DEFAULT_DATA = './data';
 export const DEFAULT_GRPC = '127.0.0.1:4410';
 export const DEFAULT_HTTP = '127.0.0.1:9000';
+/** `--snapdb` without a value: the openHistorian port, loopback only (the protocol has no auth). */
+export const DEFAULT_SNAPDB = '127.0.0.1:38402';
 export const DEFAULT_GRACE_MS = 10_000;
 /** Defaults of the limits set here (docs/api/limits.md). */
 export const DEFAULT_MAX_MESSAGE_MB = 64;
@@ -20,6 +23,8 @@ export interface ServeConfig {
   readonly grpc: string;
   /** Reserved: the HTTP API is not served yet. */
   readonly http: string;
+  /** openHistorian SNAPdb listen address (docs/protocols/snapdb.md), or null = off (default). */
+  readonly snapdb: string | null;
   /** Plain keys from --api-key / --api-keys-file / ARBOR_API_KEYS*: role admin. */
   readonly apiKeys: readonly string[];
   /**
@@ -43,6 +48,10 @@ export interface ServeConfig {
   readonly compactEveryMs: number;
   /** Retention applied by compaction: keep the newest N versions of each stream (null = all). */
   readonly keepVersions: number | null;
+  /** Data retention per collection, applied before each compaction (src/db/data-retention.ts). */
+  readonly retain: readonly DataRetentionRule[];
+  /** Archive directories attached read-only at start (src/db/attached-backend.ts). */
+  readonly attach: readonly string[];
   readonly help: boolean;
 }
 
@@ -65,6 +74,10 @@ Options (flag > environment variable > default):
                           (btrdb-python uses TLS exactly when the port is 4411)
   --http HOST:PORT        HTTP API + web plotter address           ARBOR_HTTP      default ${DEFAULT_HTTP}
                           yet (a later release serves the JSON API and web UI here)
+  --snapdb [HOST:PORT]    also serve the openHistorian SNAPdb       ARBOR_SNAPDB    default off
+                          protocol (openhistorian Python client); alone = ${DEFAULT_SNAPDB}.
+                          It has NO authentication: keep it on loopback (with API keys
+                          configured a non-loopback address is refused). docs/protocols/snapdb.md
   --keys-file FILE        keys with roles, made by \`arbor keys add\`  ARBOR_KEYS_FILE default DATA/keys
                           (read/write/admin; re-read when it changes: no restart
                           needed to add or revoke a key; see docs/format/keys.md)
@@ -88,6 +101,15 @@ Options (flag > environment variable > default):
                           (as \`arbor compact\`, while serving)
   --keep-versions N       retention: keep the newest N versions of  ARBOR_KEEP_VERSIONS
                           each stream (default: keep all)
+  --retain RULE           data retention, repeatable: COLLECTION=AGE ARBOR_RETAIN (rules
+                          and/or SIZE, e.g. pmu=30d, edge=7d,20GB:  separated by ;)
+                          the oldest points of the collection (and
+                          its sub-collections) go first, the versions that held them too.
+                          Applied before every compaction; with --retain, --compact-every
+                          defaults to 60000. Same rules as \`arbor compact --retain\`.
+  --attach DIR            attach an archive (\`arbor archive export\`) ARBOR_ATTACH (;)
+                          read-only, repeatable: its streams are served next to the live
+                          ones (also at run time: \`arbor archive attach\`)
   -h, --help              show this help
 
 Clients authenticate with the gRPC metadata (or HTTP header) "authorization: Bearer <key>".
@@ -101,6 +123,7 @@ Examples:
   arbor keys add --data /var/lib/arbordb --role write --label ingest   # prints the key once
   arbor serve --data /var/lib/arbordb                                  # uses /var/lib/arbordb/keys
   arbor serve --data /var/lib/arbordb --api-key "$(cat /etc/arbordb/key)"
+  arbor serve --data /var/lib/arbordb --snapdb                        # + openHistorian clients, 127.0.0.1:38402
   ARBOR_API_KEYS=k1,k2 arbor serve --grpc 0.0.0.0:4410
   arbor serve --grpc 0.0.0.0:4411 --tls-cert server.pem --tls-key server.key --api-keys-file keys.txt
   BTRDB_ENDPOINTS=127.0.0.1:4410 BTRDB_API_KEY=k1 python3 -c 'import btrdb; print(btrdb.connect().info())'
@@ -132,7 +155,7 @@ export function parseServeConfig(
 ): ServeConfig {
   let values: ReturnType<typeof parse>['values'];
   try {
-    values = parse(argv).values;
+    values = parse(withSnapdbDefault(argv)).values;
   } catch (e) {
     throw new UsageError(e instanceof Error ? e.message : String(e));
   }
@@ -163,7 +186,19 @@ export function parseServeConfig(
   if ((tlsCert === null) !== (tlsKey === null)) throw new UsageError('--tls-cert and --tls-key must be given together');
   const grace = Number(pick(values['grace-ms'], 'ARBOR_GRACE_MS', String(DEFAULT_GRACE_MS)));
   if (!Number.isSafeInteger(grace) || grace < 0) throw new UsageError('--grace-ms must be a whole number of ms');
-  const compactEveryMs = Number(pick(values['compact-every'], 'ARBOR_COMPACT_EVERY_MS', '0'));
+  const retainTexts =
+    values.retain ?? (env.ARBOR_RETAIN ? env.ARBOR_RETAIN.split(';').filter((x) => x.trim() !== '') : []);
+  const retain = retainTexts.map((t) => {
+    try {
+      return parseRetentionRule(t);
+    } catch (e) {
+      throw new UsageError(`--retain: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  });
+  const attach = values.attach ?? (env.ARBOR_ATTACH ? env.ARBOR_ATTACH.split(';').filter((x) => x.trim() !== '') : []);
+  const compactEveryMs = Number(
+    pick(values['compact-every'], 'ARBOR_COMPACT_EVERY_MS', retain.length > 0 ? '60000' : '0'),
+  );
   if (!Number.isSafeInteger(compactEveryMs) || compactEveryMs < 0) {
     throw new UsageError('--compact-every must be a whole number of ms');
   }
@@ -208,6 +243,7 @@ export function parseServeConfig(
       whole(values['max-body-mb'], 'ARBOR_MAX_BODY_MB', DEFAULT_MAX_BODY_MB, '--max-body-mb', 4096) * 1024 * 1024,
     grpc: checkAddress(pick(values.grpc, 'ARBOR_GRPC', DEFAULT_GRPC), '--grpc'),
     http: checkAddress(pick(values.http, 'ARBOR_HTTP', DEFAULT_HTTP), '--http'),
+    snapdb: ((v) => (v === '' ? null : checkAddress(v, '--snapdb')))(pick(values.snapdb, 'ARBOR_SNAPDB', '')),
     apiKeys: [...new Set(apiKeys)],
     tlsCert: tlsCert === '' ? null : tlsCert,
     tlsKey: tlsKey === '' ? null : tlsKey,
@@ -215,8 +251,18 @@ export function parseServeConfig(
     graceMs: grace,
     compactEveryMs,
     keepVersions,
+    retain,
+    attach,
     help: values.help === true,
   };
+}
+
+/** `--snapdb` given without a value (last, or followed by another option) means DEFAULT_SNAPDB. */
+function withSnapdbDefault(argv: readonly string[]): string[] {
+  return argv.map((a, i) => {
+    const next = argv[i + 1];
+    return a === '--snapdb' && (next === undefined || next.startsWith('-')) ? `--snapdb=${DEFAULT_SNAPDB}` : a;
+  });
 }
 
 function parse(argv: readonly string[]) {
@@ -228,6 +274,7 @@ function parse(argv: readonly string[]) {
       data: { type: 'string' },
       grpc: { type: 'string' },
       http: { type: 'string' },
+      snapdb: { type: 'string' },
       'api-key': { type: 'string', multiple: true },
       'api-keys-file': { type: 'string' },
       'keys-file': { type: 'string' },
@@ -240,6 +287,8 @@ function parse(argv: readonly string[]) {
       'grace-ms': { type: 'string' },
       'compact-every': { type: 'string' },
       'keep-versions': { type: 'string' },
+      retain: { type: 'string', multiple: true },
+      attach: { type: 'string', multiple: true },
       help: { type: 'boolean', short: 'h' },
     },
   });
