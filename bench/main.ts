@@ -48,6 +48,14 @@ const PROGRAMS: Program[] = [
   },
   { name: 'http', file: 'bench/http-bench.ts', args: [], smokeArgs: ['--smoke'] },
   { name: 'plotter', file: 'bench/plotter-bench.ts', args: [], smokeArgs: ['--smoke'] },
+  { name: 'snapdb', file: 'bench/snapdb-bench.ts', args: [], smokeArgs: ['--smoke'] },
+  { name: 'c37118', file: 'bench/c37118-bench.ts', args: [], smokeArgs: ['--smoke'] },
+  {
+    name: 'comtrade',
+    file: 'bench/comtrade-bench.ts',
+    args: [],
+    smokeArgs: ['--reps', '1', '--out', '.bench/comtrade-smoke.json'],
+  },
 ];
 
 let failed = 0;

@@ -55,9 +55,21 @@ const COMMANDS: Record<string, Command> = {
     summary: 'run read-only SQL over stream metadata',
     load: async () => (await import('./query.ts')).queryCommand,
   },
+  archive: {
+    summary: 'export, import, show and attach read-only archives',
+    load: async () => (await import('./archive.ts')).archiveCommand,
+  },
+  replicate: {
+    summary: 'keep a central server in sync with an edge server (gap backfill)',
+    load: async () => (await import('./replicate.ts')).replicateCommand,
+  },
   keys: {
     summary: 'API keys with roles: add (printed once), list, revoke',
     load: async () => (await import('./keys.ts')).keysCommand,
+  },
+  ingest: {
+    summary: 'C37.118 synchrophasor frames: pcap replay, TCP client, UDP listener',
+    load: async () => (await import('./ingest.ts')).ingestCommand,
   },
 };
 

@@ -268,20 +268,27 @@ export async function importArchive(
   return { streams: manifest.streams.length, created, points };
 }
 
-/** Create `s` in `dest` unless a stream with its uuid exists; true when created. */
-async function ensureStream(dest: Backend, s: StreamDescriptor): Promise<boolean> {
+/**
+ * Create `s` in `dest` unless a stream with its uuid exists; true when created. The copy accepts
+ * NaN/±Inf where the backend can say so (embedded); over the BTrDB wire, which cannot (501), it is
+ * created as an ordinary stream.
+ */
+export async function ensureStream(
+  dest: Backend,
+  s: Pick<StreamDescriptor, 'id' | 'collection' | 'tags' | 'annotations'>,
+): Promise<boolean> {
   try {
     await dest.streamInfo(s.id);
     return false;
   } catch (e) {
     if (!(e instanceof DbError && e.code === 404)) throw e;
   }
-  await dest.create({
-    id: s.id,
-    collection: s.collection,
-    tags: s.tags,
-    annotations: s.annotations,
-    allowNonFinite: true,
-  });
+  const req = { id: s.id, collection: s.collection, tags: s.tags, annotations: s.annotations };
+  try {
+    await dest.create({ ...req, allowNonFinite: true });
+  } catch (e) {
+    if (!(e instanceof DbError && e.code === 501)) throw e;
+    await dest.create(req);
+  }
   return true;
 }
