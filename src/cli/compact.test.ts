@@ -4,26 +4,14 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, test } from 'node:test';
+import { captureStdout } from '../../test/capture-stdout.ts';
 import { DAY, MAX_TIME, MIN_TIME } from '../core/time.ts';
 import type { StreamId } from '../core/types.ts';
 import { Database } from '../db/database.ts';
 import { compactCommand } from './compact.ts';
 import { UsageError } from './main.ts';
 
-async function run(argv: string[]): Promise<string> {
-  let out = '';
-  const write = process.stdout.write;
-  process.stdout.write = ((chunk: string | Uint8Array) => {
-    out += String(chunk);
-    return true;
-  }) as typeof process.stdout.write;
-  try {
-    await compactCommand(argv);
-  } finally {
-    process.stdout.write = write;
-  }
-  return out;
-}
+const run = (argv: string[]): Promise<string> => captureStdout(() => compactCommand(argv));
 
 const A = '00000000-0000-4000-8000-00000000c0a1' as StreamId;
 const B = '00000000-0000-4000-8000-00000000c0a2' as StreamId;

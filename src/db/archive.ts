@@ -16,6 +16,7 @@ import path from 'node:path';
 import { DbError } from '../core/errors.ts';
 import { MAX_TIME, MIN_TIME } from '../core/time.ts';
 import type { PointBatch, StreamDescriptor, StreamId } from '../core/types.ts';
+import { concat } from '../engine/point-batch.ts';
 import type { Backend } from './backend.ts';
 import { type Database, openDatabase } from './database.ts';
 
@@ -64,22 +65,6 @@ const inSelection = (collection: string, prefix: string): boolean =>
 
 /** Insert in slices of this many points (bounded memory, one WAL record each). */
 const SLICE = 50_000;
-
-function concat(batches: readonly PointBatch[]): PointBatch {
-  const n = batches.reduce((a, b) => a + b.times.length, 0);
-  const times = new BigInt64Array(n);
-  const values = new Float64Array(n);
-  const withFlags = batches.some((b) => b.flags !== undefined);
-  const flags = withFlags ? new Uint32Array(n) : undefined;
-  let at = 0;
-  for (const b of batches) {
-    times.set(b.times, at);
-    values.set(b.values, at);
-    if (flags && b.flags) flags.set(b.flags, at);
-    at += b.times.length;
-  }
-  return flags ? { times, values, flags } : { times, values };
-}
 
 /**
  * Copy every point of `id` in [start, end) from `src` to `dest` in slices; returns the count and

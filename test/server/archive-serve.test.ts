@@ -18,6 +18,7 @@ import type { Backend } from '../../src/db/backend.ts';
 import { openDatabase } from '../../src/db/database.ts';
 import { type RunningServer, runServer } from '../../src/server/serve/run-server.ts';
 import { parseServeConfig } from '../../src/server/serve/serve-config.ts';
+import { captureStdout } from '../capture-stdout.ts';
 
 const ARCHIVED = '00000000-0000-4000-8000-00000000a7c1' as StreamId;
 const LATER = '00000000-0000-4000-8000-00000000a7c2' as StreamId;
@@ -35,22 +36,7 @@ async function count(b: Backend, id: StreamId): Promise<number> {
   return n;
 }
 
-async function cli(argv: string[]): Promise<string> {
-  let out = '';
-  const write = process.stdout.write;
-  // The command writes strings; the test runner's own (binary) reports pass through.
-  process.stdout.write = ((chunk: string | Uint8Array, ...rest: never[]) => {
-    if (typeof chunk !== 'string') return write.call(process.stdout, chunk, ...rest);
-    out += chunk;
-    return true;
-  }) as typeof process.stdout.write;
-  try {
-    await archiveCommand(argv);
-  } finally {
-    process.stdout.write = write;
-  }
-  return out;
-}
+const cli = (argv: string[]): Promise<string> => captureStdout(() => archiveCommand(argv));
 
 async function makeArchive(dir: string, id: StreamId, collection: string, n: number): Promise<void> {
   const src = await openDatabase(null, { background: false });
