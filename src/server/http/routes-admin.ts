@@ -114,7 +114,9 @@ const listArchives = defineRoute({
   params: {},
   responses: { '200': { description: '{"archives": [...]}', content: { 'application/json': ARCHIVE_SCHEMA } } },
   async handle({ res, app }) {
-    sendJson(res, 200, { archives: attachedOf(app.backend).attached().map(archiveJson) });
+    // A server without archive support has none attached.
+    const b = app.backend;
+    sendJson(res, 200, { archives: b instanceof AttachedBackend ? b.attached().map(archiveJson) : [] });
   },
 });
 
