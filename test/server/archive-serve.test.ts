@@ -116,7 +116,9 @@ describe('a server with archives and data retention', () => {
     );
     await remote.insert(EDGE, { times, values: new Float64Array(20) }, 'never');
     const deadline = Date.now() + 20_000;
-    while ((await count(remote, EDGE)) !== 10) {
+    // The points go first; the log line follows once the sweep's compaction is done.
+    const dropped = () => log.some((l) => /retention edge: dropped 10 points before/.test(l));
+    while ((await count(remote, EDGE)) !== 10 || !dropped()) {
       assert.ok(Date.now() < deadline, `retention did not run: ${log.slice(-5).join(' | ')}`);
       await new Promise((r) => setTimeout(r, 100));
     }
