@@ -1,6 +1,6 @@
 /** `arbor replicate` — keep a central server in sync with an edge server (src/db/replicate.ts). */
 import path from 'node:path';
-import { connectRemote } from '../client/remote-backend.ts';
+import { connectRemote, type RemoteBackend } from '../client/remote-backend.ts';
 import { isDbError } from '../core/errors.ts';
 import { type ReplicaState, readState, replicatePass, writeState } from '../db/replicate.ts';
 import { flag, has, parseArgs } from './args.ts';
@@ -79,8 +79,9 @@ export async function replicateCommand(argv: string[]): Promise<void> {
   const fromKey = process.env.ARBOR_FROM_API_KEY;
   const toKey = process.env.ARBOR_TO_API_KEY;
   // Few retries inside a call: an outage is the loop's business (it records it and tries again).
-  const edge = await connectRemote({ endpoints: from, retries: 1, ...(fromKey ? { apiKey: fromKey } : {}) });
-  const central = await connectRemote({ endpoints: to, retries: 1, ...(toKey ? { apiKey: toKey } : {}) });
+  // The connections are made inside the loop, so a side unreachable at start is an outage too.
+  let edge: RemoteBackend | null = null;
+  let central: RemoteBackend | null = null;
   let stopping = false;
   let wake: (() => void) | null = null;
   const stop = (): void => {
@@ -96,6 +97,8 @@ export async function replicateCommand(argv: string[]): Promise<void> {
       const t0 = Date.now();
       const verify = once || pass === 0 || (verifyEvery > 0 && pass % verifyEvery === 0);
       try {
+        edge ??= await connectRemote({ endpoints: from, retries: 1, ...(fromKey ? { apiKey: fromKey } : {}) });
+        central ??= await connectRemote({ endpoints: to, retries: 1, ...(toKey ? { apiKey: toKey } : {}) });
         const r = await replicatePass(edge, central, state, { collection, verify, save });
         const open = state.outages.at(-1);
         if (open && open.end === null) {
@@ -132,8 +135,8 @@ export async function replicateCommand(argv: string[]): Promise<void> {
       });
     }
   } finally {
-    await edge.close();
-    await central.close();
+    await edge?.close();
+    await central?.close();
   }
   if (once && failed) throw new UsageError('the pass failed (see above); the state is saved');
   log('stopped; state saved');

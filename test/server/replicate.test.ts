@@ -114,81 +114,93 @@ describe('arbor replicate between two servers', () => {
     fs.rmSync(tmp, { recursive: true, force: true });
   });
 
-  test('central ends identical to the edge after a link outage and a replicator crash', async () => {
-    const stateFile = path.join(tmp, 'state.json');
-    const e = await connectRemote({ endpoints: edge.address });
-    const c = await connectRemote({ endpoints: central.address });
-    try {
-      for (const [i, id] of IDS.entries()) {
-        await e.create({
-          id,
-          collection: `edge/site${i % 2}`,
-          tags: { name: `ch${i}`, unit: 'V' },
-          annotations: { pmu: 'A' },
-        });
-      }
-      let k = 0n;
-      const write = async (): Promise<void> => {
+  test(
+    'central ends identical to the edge after a link outage and a replicator crash',
+    { timeout: 240_000 },
+    async () => {
+      const stateFile = path.join(tmp, 'state.json');
+      const e = await connectRemote({ endpoints: edge.address });
+      const c = await connectRemote({ endpoints: central.address });
+      try {
         for (const [i, id] of IDS.entries()) {
-          const n = 90;
-          const times = BigInt64Array.from({ length: n }, (_, j) => T0 + (k + BigInt(j)) * STEP);
-          const values = Float64Array.from({ length: n }, (_, j) => i * 1000 + Number(k) + j / 7);
-          await e.insert(id, { times, values }, 'never');
+          await e.create({
+            id,
+            collection: `edge/site${i % 2}`,
+            tags: { name: `ch${i}`, unit: 'V' },
+            annotations: { pmu: 'A' },
+          });
         }
-        k += 90n;
-      };
-      const writeFor = async (ms: number): Promise<void> => {
-        const end = Date.now() + ms;
-        while (Date.now() < end) {
-          await write();
-          await sleep(50);
+        let k = 0n;
+        const write = async (): Promise<void> => {
+          for (const [i, id] of IDS.entries()) {
+            const n = 90;
+            const times = BigInt64Array.from({ length: n }, (_, j) => T0 + (k + BigInt(j)) * STEP);
+            const values = Float64Array.from({ length: n }, (_, j) => i * 1000 + Number(k) + j / 7);
+            await e.insert(id, { times, values }, 'never');
+          }
+          k += 90n;
+        };
+        const writeFor = async (ms: number): Promise<void> => {
+          const end = Date.now() + ms;
+          while (Date.now() < end) {
+            await write();
+            await sleep(50);
+          }
+        };
+
+        replicator = startReplicator(stateFile);
+        await writeFor(1000);
+        // The outage starts once the replicator has copied something (it takes a while to start).
+        const firstPass = Date.now() + 60_000;
+        while (!/pass 0/.test(replicatorLog)) {
+          assert.ok(Date.now() < firstPass, `the replicator made no pass: ${replicatorLog}`);
+          await writeFor(200);
         }
-      };
+        await link.down(); // the outage: the edge keeps ingesting
+        await writeFor(2000);
+        await e.delete(IDS[0]!, T0 + 100n * STEP, T0 + 400n * STEP); // a delete at the edge, during the outage
+        await link.up();
+        await writeFor(1500);
+        assert.equal(replicator.exitCode, null, `the replicator stopped by itself: ${replicatorLog}`);
+        const exited = new Promise((r) => replicator?.once('exit', r));
+        replicator.kill('SIGKILL'); // the replicator's own crash
+        await exited;
+        await writeFor(1000);
+        replicator = startReplicator(stateFile);
+        await writeFor(1000);
 
-      replicator = startReplicator(stateFile);
-      await writeFor(2500);
-      await link.down(); // the outage: the edge keeps ingesting
-      await writeFor(2000);
-      await e.delete(IDS[0]!, T0 + 100n * STEP, T0 + 400n * STEP); // a delete at the edge, during the outage
-      await link.up();
-      await writeFor(1500);
-      replicator.kill('SIGKILL'); // the replicator's own crash
-      await new Promise((r) => replicator?.once('exit', r));
-      await writeFor(1000);
-      replicator = startReplicator(stateFile);
-      await writeFor(1000);
-
-      const deadline = Date.now() + 90_000;
-      for (;;) {
-        const same = await Promise.all(IDS.map(async (id) => (await points(e, id)) === (await points(c, id))));
-        if (same.every(Boolean)) break;
-        assert.ok(Date.now() < deadline, `central did not converge; replicator log:\n${replicatorLog}`);
-        await sleep(300);
+        const deadline = Date.now() + 90_000;
+        for (;;) {
+          const same = await Promise.all(IDS.map(async (id) => (await points(e, id)) === (await points(c, id))));
+          if (same.every(Boolean)) break;
+          assert.ok(Date.now() < deadline, `central did not converge; replicator log:\n${replicatorLog}`);
+          await sleep(300);
+        }
+        for (const id of IDS) {
+          const edgePts = await points(e, id);
+          assert.ok(edgePts !== null && edgePts.length > 0);
+          assert.equal(await points(c, id), edgePts, `stream ${id}`);
+          const d = (await c.streamInfo(id)).descriptor;
+          assert.equal(d.tags.unit, 'V');
+          assert.equal(d.annotations.pmu, 'A');
+        }
+        assert.equal(
+          (await points(c, IDS[0]!))?.includes(`${T0 + 200n * STEP}=`),
+          false,
+          'the edge delete reached central',
+        );
+        const state = readState(stateFile);
+        assert.ok(state.outages.length >= 1, JSON.stringify(state.outages));
+        assert.ok(
+          state.outages.every((o) => o.end !== null),
+          `every outage closed: ${JSON.stringify(state.outages)}`,
+        );
+        assert.match(replicatorLog, /link down/);
+        assert.match(replicatorLog, /link restored/);
+      } finally {
+        await e.close();
+        await c.close();
       }
-      for (const id of IDS) {
-        const edgePts = await points(e, id);
-        assert.ok(edgePts !== null && edgePts.length > 0);
-        assert.equal(await points(c, id), edgePts, `stream ${id}`);
-        const d = (await c.streamInfo(id)).descriptor;
-        assert.equal(d.tags.unit, 'V');
-        assert.equal(d.annotations.pmu, 'A');
-      }
-      assert.equal(
-        (await points(c, IDS[0]!))?.includes(`${T0 + 200n * STEP}=`),
-        false,
-        'the edge delete reached central',
-      );
-      const state = readState(stateFile);
-      assert.ok(state.outages.length >= 1, JSON.stringify(state.outages));
-      assert.ok(
-        state.outages.every((o) => o.end !== null),
-        `every outage closed: ${JSON.stringify(state.outages)}`,
-      );
-      assert.match(replicatorLog, /link down/);
-      assert.match(replicatorLog, /link restored/);
-    } finally {
-      await e.close();
-      await c.close();
-    }
-  });
+    },
+  );
 });
