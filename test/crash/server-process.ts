@@ -107,7 +107,8 @@ type CheckJson = VerifyJson & {
 };
 
 /** Run `arbor check --data DIR --json` as a process (it must exit 0 and report no problem). */
-export function runCheck(dir: string, timeoutMs = 300_000): Promise<CheckOutcome> {
+/** `arbor check` reads every retained version of every stream: minutes at ~10M points on a busy machine. */
+export function runCheck(dir: string, timeoutMs = 1_800_000): Promise<CheckOutcome> {
   return new Promise((resolve, reject) => {
     const started = Date.now();
     const child = spawn(process.execPath, ['--import', 'tsx', MAIN, 'check', '--data', dir, '--json'], {
