@@ -43,6 +43,24 @@ describe('retention and compaction', () => {
     await engine.close();
   });
 
+  it('uses up no segment id when nothing was written since the last compaction (ids are finite: 2^21)', async () => {
+    const env = new MemoryEnv();
+    const engine = await open(env);
+    await engine.createStream(ID);
+    await churn(engine, 3);
+    await engine.compact();
+    const ids = () => engine.tree.blocks.segments().map((s) => s.id);
+    const after = ids();
+    for (let i = 0; i < 20; i++) await engine.compact();
+    assert.deepEqual(ids(), after, 'twenty idle compactions left the segments as they were');
+    await churn(engine, 1);
+    await engine.compact();
+    assert.ok(Math.max(...ids()) > Math.max(...after), 'new blocks are sealed by the next compaction');
+    assert.deepEqual(Array.from((await engine.valuesArray(ID, ...ALL)).values).slice(0, 3), [0, 1, 2]); // churn(…, 1) wrote round 0 again
+    assert.equal((await checkEngine(engine)).problems.length, 0);
+    await engine.close();
+  });
+
   it('prunes old versions (450 afterwards), reclaims their space, and keeps the latest data', async () => {
     const env = new MemoryEnv();
     let engine = await open(env);

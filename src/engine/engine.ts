@@ -937,9 +937,10 @@ export class Engine {
       this.retired = this.retired.filter((r) => now - r.at < this.retireSegmentsMs);
       if (due.length > 0) await blocks.deleteSegments(due.flatMap((r) => r.ids));
       const waiting = new Set(this.retired.flatMap((r) => r.ids));
-      const before = blocks.segments().filter((seg) => !waiting.has(seg.id));
       const bytesBefore = blocks.bytes();
-      blocks.rollSegment(); // everything written so far is now in sealed segments
+      // Everything written so far is now in sealed segments; the active one is not a candidate.
+      const active = blocks.rollIfUsed();
+      const before = blocks.segments().filter((seg) => !waiting.has(seg.id) && seg.id !== active);
       const roots = [...this.streams.values()].flatMap((s) => s.versions.map((v) => v.root));
       const live = await markLive(this.tree, roots);
       const victims = new Set(

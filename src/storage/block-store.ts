@@ -195,6 +195,18 @@ export class SegmentedBlockStoreImpl implements SegmentedBlockStore {
   }
 
   /** Start a new segment for subsequent puts; returns its id. Its file is created by the next sync. */
+  /**
+   * Seal what was written for a compaction: roll to a new segment unless the active one holds no
+   * block yet (it then stays active — rolling would only use up one of the 2^21 segment ids, one
+   * per compaction run even on an idle database). Returns the active segment's id afterwards.
+   */
+  rollIfUsed(): number {
+    this.open();
+    const a = this.chain.active;
+    if (a && a.end <= BLOCK_SEGMENT.bytes) return a.base / ADDR_SCALE;
+    return this.rollSegment();
+  }
+
   rollSegment(): number {
     this.open();
     const id = this.nextId;

@@ -37,6 +37,8 @@ export interface BlockStore {
   getMany(refs: readonly BlockRef[]): Promise<Uint8Array[]>;
   /** Start a new segment for subsequent puts (used by compaction). Returns its id. */
   rollSegment(): number;
+  /** `rollSegment()` unless the active segment holds no block yet; returns the active segment's id. */
+  rollIfUsed(): number;
   /** Ids and sizes of all segments. */
   segments(): readonly { readonly id: number; readonly bytes: number }[];
   /** Delete whole segments (after compaction moved every live block out of them). */
