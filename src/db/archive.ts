@@ -18,6 +18,7 @@ import { MAX_TIME, MIN_TIME } from '../core/time.ts';
 import type { PointBatch, StreamDescriptor, StreamId } from '../core/types.ts';
 import { concat } from '../engine/point-batch.ts';
 import type { Backend } from './backend.ts';
+import { covers } from './data-retention.ts';
 import { type Database, openDatabase } from './database.ts';
 
 export const ARCHIVE_FILE = 'ARCHIVE.json';
@@ -59,9 +60,6 @@ export interface ArchiveProgress {
   readonly streams: number;
   readonly points: number;
 }
-
-const inSelection = (collection: string, prefix: string): boolean =>
-  prefix === '' || collection === prefix || collection.startsWith(`${prefix}/`);
 
 /** Insert in slices of this many points (bounded memory, one WAL record each). */
 const SLICE = 50_000;
@@ -118,7 +116,7 @@ export async function exportArchive(
     throw new DbError(438, `archive export: ${dir} exists and is not empty; name a new directory`);
   }
   const streams = (await src.lookupStreams({ collection: '', isPrefix: true }))
-    .filter((s) => inSelection(s.collection, selection.collection))
+    .filter((s) => covers(selection.collection, s.collection))
     .sort((a, b) => (a.collection + a.tags.name < b.collection + b.tags.name ? -1 : 1));
   const out = await openDatabase(dir, { background: false });
   const entries: ArchiveStreamEntry[] = [];

@@ -46,6 +46,7 @@ describe('data retention rules', () => {
     assert.ok(covers('edge', 'edge/site1/pmu3'));
     assert.ok(!covers('edge', 'edge2'));
     assert.ok(!covers('edge/site1', 'edge'));
+    assert.ok(covers('', 'edge/site1'), 'the empty prefix covers every collection');
   });
 });
 

@@ -102,9 +102,13 @@ export function parseRetentionRule(text: string): DataRetentionRule {
   };
 }
 
-/** Does `rule` cover `collection` (itself or a sub-collection)? */
-export function covers(rule: string, collection: string): boolean {
-  return collection === rule || collection.startsWith(`${rule}/`);
+/**
+ * Is `collection` the collection `prefix` or one of its sub-collections (`edge` covers `edge` and
+ * `edge/site1`, not `edge2`)? The empty prefix covers every collection. Used by retention rules,
+ * archive export and replication alike.
+ */
+export function covers(prefix: string, collection: string): boolean {
+  return prefix === '' || collection === prefix || collection.startsWith(`${prefix}/`);
 }
 
 interface Covered {

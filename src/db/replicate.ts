@@ -31,6 +31,7 @@ import { MAX_INSERT_TIME, MIN_TIME } from '../core/time.ts';
 import type { StreamId } from '../core/types.ts';
 import { ensureStream } from './archive.ts';
 import type { Backend } from './backend.ts';
+import { covers } from './data-retention.ts';
 
 export interface ReplicaState {
   /** Per stream uuid: the edge version whose data central holds. */
@@ -95,9 +96,6 @@ export interface PassReport {
   readonly points: number;
 }
 
-const inCollection = (c: string, prefix: string): boolean =>
-  prefix === '' || c === prefix || c.startsWith(`${prefix}/`);
-
 /** One replication pass; throws on a link failure (the caller records the outage). */
 export async function replicatePass(
   edge: Backend,
@@ -106,7 +104,7 @@ export async function replicatePass(
   opts: PassOptions,
 ): Promise<PassReport> {
   const streams = (await edge.lookupStreams({ collection: '', isPrefix: true })).filter((s) =>
-    inCollection(s.collection, opts.collection),
+    covers(opts.collection, s.collection),
   );
   let changed = 0;
   let created = 0;
