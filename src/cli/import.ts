@@ -13,7 +13,6 @@ import path from 'node:path';
 import { validateCollection } from '../catalog/validate.ts';
 import type { Connection, MergePolicy, Stream } from '../client/index.ts';
 import { connectionOver, isDbError } from '../client/index.ts';
-import { connectRemote } from '../client/remote-backend.ts';
 import { DbError } from '../core/errors.ts';
 import { MERGE_POLICIES, type StreamId } from '../core/types.ts';
 import { isStreamId } from '../core/uuid.ts';
@@ -37,6 +36,7 @@ import { dataDir, flag, has, type Parsed, parseArgs } from './args.ts';
 import { NEW_STREAM_FLAGS, type NewStreamOptions, newStreamOptions } from './create.ts';
 import { UsageError } from './main.ts';
 import { compact, Progress } from './progress.ts';
+import { withBackend } from './target.ts';
 
 const HELP = `arbor import — load points from files
 
@@ -548,13 +548,6 @@ async function comtradeCommand(p: Parsed, file: string, base: { merge: MergePoli
   const timeCode = flag(p, 'time-code');
   const dateOrder = choice<DateOrder>(p, 'date-order', DATE_ORDERS);
   const encoding = flag(p, 'encoding');
-  const server = flag(p, 'server');
-  if (server !== undefined && flag(p, 'data') !== undefined) throw new UsageError('give --server or --data, not both');
-  if (server !== undefined && !/^[^/]+:\d+$/.test(server)) {
-    throw new UsageError(
-      `--server takes the server's gRPC HOST:PORT (e.g. 127.0.0.1:4410), got ${JSON.stringify(server)}`,
-    );
-  }
   let progress: Progress | undefined;
   const run = (conn: Connection): Promise<ComtradeImportReport> =>
     importComtrade(conn, file, {
@@ -573,22 +566,7 @@ async function comtradeCommand(p: Parsed, file: string, base: { merge: MergePoli
     });
   let report: ComtradeImportReport;
   try {
-    if (server !== undefined) {
-      const apiKey = flag(p, 'api-key') ?? process.env.ARBOR_API_KEY;
-      const remote = await connectRemote({ endpoints: server, ...(apiKey === undefined ? {} : { apiKey }) });
-      try {
-        report = await run(connectionOver(remote));
-      } finally {
-        await remote.close();
-      }
-    } else {
-      const db = await openDatabase(dataDir(p), { background: false });
-      try {
-        report = await run(connectionOver(db));
-      } finally {
-        await db.close();
-      }
-    }
+    report = await withBackend(p, (b) => run(connectionOver(b)));
   } finally {
     progress?.finish();
   }
