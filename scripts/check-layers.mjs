@@ -14,8 +14,9 @@ const ALLOWED = {
   wire: ['core'],
   client: ['core', 'db', 'wire'],
   ingest: ['core', 'client'],
-  server: ['core', 'codec', 'storage', 'engine', 'catalog', 'db', 'wire', 'client', 'ingest', 'server'],
-  cli: ['core', 'codec', 'storage', 'engine', 'catalog', 'db', 'wire', 'client', 'ingest', 'server', 'cli'],
+  cluster: ['core', 'codec', 'storage', 'engine', 'catalog', 'db', 'wire', 'client'],
+  server: ['core', 'codec', 'storage', 'engine', 'catalog', 'db', 'wire', 'client', 'ingest', 'cluster', 'server'],
+  cli: ['core', 'codec', 'storage', 'engine', 'catalog', 'db', 'wire', 'client', 'ingest', 'cluster', 'server', 'cli'],
 };
 const src = path.resolve('src');
 const problems = [];

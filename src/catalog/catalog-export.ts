@@ -9,6 +9,7 @@ import { DbError } from '../core/errors.ts';
 import { openCatalogDir } from './catalog-dir.ts';
 import { ensureSchema } from './catalog-schema.ts';
 import { openPglite, pgliteBaseTemplate } from './pglite-open.ts';
+import { pgliteSqlClient } from './sql-client.ts';
 
 /** The two tables, each as CSV with a header line. */
 export interface CatalogTables {
@@ -71,7 +72,7 @@ export async function createCatalogFromTables(dir: string, tables: CatalogTables
     if (d.initialised) throw new DbError(438, `${dir} already holds a catalog`);
     const pg = await openPglite(d.pgdata, await pgliteBaseTemplate());
     try {
-      await ensureSchema(pg);
+      await ensureSchema(pgliteSqlClient(pg));
       await importCatalogTables(pg, tables);
       await pg.exec('checkpoint');
     } finally {

@@ -11,8 +11,8 @@
  * key. Postgres checks unique indexes in creation order, so the primary key (created first) wins
  * when both would fire — a re-create of a live uuid is 417, not 418.
  */
-import type { PGlite } from '@electric-sql/pglite';
 import { DbError } from '../core/errors.ts';
+import type { SqlClient } from './sql-client.ts';
 
 export const SCHEMA_VERSION = 1;
 
@@ -62,18 +62,30 @@ create or replace view streams as
     from catalog_stream;
 `;
 
-/** Create the schema if missing and check its version; 500 if the directory holds a newer one. */
-export async function ensureSchema(pg: PGlite): Promise<void> {
-  const info = await pg.query<{ present: boolean }>(`select to_regclass('catalog_info') is not null as present`);
-  if (info.rows[0]?.present) {
-    const r = await pg.query<{ value: string }>(`select value from catalog_info where key = 'schema_version'`);
-    const found = r.rows[0]?.value;
-    if (found !== undefined && Number(found) !== SCHEMA_VERSION) {
-      throw new DbError(500, `catalog schema version ${found} is not supported (this build reads ${SCHEMA_VERSION})`);
+/** Advisory lock id held while the schema is created (several nodes may start at once). */
+export const SCHEMA_LOCK = 0x4172_6361; // "Arca"
+
+/**
+ * Create the schema if missing and check its version; 500 if the database holds a newer one.
+ * One transaction under an advisory lock, so several processes opening the same PostgreSQL
+ * server at once neither collide on `create … if not exists` nor see half a schema. `extraDdl`
+ * runs inside the same transaction (the server catalog's role and grants).
+ */
+export async function ensureSchema(db: SqlClient, extraDdl = ''): Promise<void> {
+  await db.transaction(async (tx) => {
+    await tx.query('select pg_advisory_xact_lock($1)', [SCHEMA_LOCK]);
+    const info = await tx.query<{ present: boolean }>(`select to_regclass('catalog_info') is not null as present`);
+    if (info.rows[0]?.present) {
+      const r = await tx.query<{ value: string }>(`select value from catalog_info where key = 'schema_version'`);
+      const found = r.rows[0]?.value;
+      if (found !== undefined && Number(found) !== SCHEMA_VERSION) {
+        throw new DbError(500, `catalog schema version ${found} is not supported (this build reads ${SCHEMA_VERSION})`);
+      }
     }
-  }
-  await pg.exec(DDL);
-  await pg.query(`insert into catalog_info (key, value) values ('schema_version', $1) on conflict (key) do nothing`, [
-    String(SCHEMA_VERSION),
-  ]);
+    await tx.exec(DDL);
+    if (extraDdl !== '') await tx.exec(extraDdl);
+    await tx.query(`insert into catalog_info (key, value) values ('schema_version', $1) on conflict (key) do nothing`, [
+      String(SCHEMA_VERSION),
+    ]);
+  });
 }

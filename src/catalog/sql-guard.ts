@@ -85,3 +85,14 @@ export function prepareUserSql(query: string, params: readonly string[]): string
 export function wrapUserSql(body: string, maxRows: number): string {
   return `select row_to_json(arbor_q.*)::text as j from (\n${body}\n) as arbor_q limit ${maxRows + 1}`;
 }
+
+/** The 441 for a user query Postgres rejected, with a hint for the common SQLSTATEs. */
+export function userSqlRejection(message: string, sqlstate: string | undefined): DbError {
+  const hint =
+    sqlstate === '42601'
+      ? ' (only a single read-only SELECT over the streams table is allowed)'
+      : sqlstate === '42501'
+        ? ' (user SQL may only read the streams table)'
+        : '';
+  return new DbError(441, `SQL rejected: ${message}${hint}`);
+}

@@ -19,7 +19,7 @@ import { Worker } from 'node:worker_threads';
 import { DbError } from '../core/errors.ts';
 import type { StreamId } from '../core/types.ts';
 import { peekBaseTemplate } from './pglite-open.ts';
-import { prepareUserSql, wrapUserSql } from './sql-guard.ts';
+import { prepareUserSql, userSqlRejection, wrapUserSql } from './sql-guard.ts';
 import type { FromSandbox, SandboxWorkerData, ToSandbox } from './sql-sandbox-protocol.ts';
 import { DEFAULT_SQL_MAX_ROWS, DEFAULT_SQL_TIMEOUT_MS, type SqlOptions, type SqlRow } from './types.ts';
 
@@ -72,7 +72,8 @@ function spawnWorker(workerData: SandboxWorkerData): Worker {
   return new Worker(boot, { ...common, eval: true });
 }
 
-function checkOptions(opts: SqlOptions | undefined): { timeoutMs: number; maxRows: number } {
+/** The time and row limits of one user query, checked (438 when out of range). */
+export function checkSqlOptions(opts: SqlOptions | undefined): { timeoutMs: number; maxRows: number } {
   const timeoutMs = opts?.timeoutMs ?? DEFAULT_SQL_TIMEOUT_MS;
   const maxRows = opts?.maxRows ?? DEFAULT_SQL_MAX_ROWS;
   if (!Number.isInteger(timeoutMs) || timeoutMs < 1 || timeoutMs > MAX_SQL_TIMEOUT_MS) {
@@ -150,7 +151,7 @@ export class SqlSandbox {
     let body: string;
     let limits: { timeoutMs: number; maxRows: number };
     try {
-      limits = checkOptions(opts);
+      limits = checkSqlOptions(opts);
       body = prepareUserSql(sql, params);
     } catch (e) {
       return Promise.reject(e);
@@ -183,15 +184,7 @@ export class SqlSandbox {
       `SQL rejected: the query ran longer than the time limit of ${timeoutMs} ms and was stopped`,
     );
     if (reply.type === 'rows') return reply.rows.map((text) => JSON.parse(text) as SqlRow);
-    if (reply.type === 'error') {
-      const hint =
-        reply.sqlstate === '42601'
-          ? ' (only a single read-only SELECT over the streams table is allowed)'
-          : reply.sqlstate === '42501'
-            ? ' (user SQL may only read the streams table)'
-            : '';
-      throw new DbError(441, `SQL rejected: ${reply.message}${hint}`);
-    }
+    if (reply.type === 'error') throw userSqlRejection(reply.message, reply.sqlstate);
     throw new DbError(500, `SQL sandbox sent an unexpected ${reply.type} reply`);
   }
 

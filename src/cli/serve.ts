@@ -6,6 +6,7 @@
  * the data directory is locked, 2 for a bad command line).
  */
 import fs from 'node:fs';
+import { runClusterServer } from '../server/serve/run-cluster.ts';
 import { runServer, ServeError } from '../server/serve/run-server.ts';
 import { parseServeConfig, SERVE_HELP, UsageError } from '../server/serve/serve-config.ts';
 
@@ -27,7 +28,10 @@ export async function serveCommand(argv: string[]): Promise<void> {
   }
   let running: Awaited<ReturnType<typeof runServer>>;
   try {
-    running = await runServer(cfg, { out, err });
+    running =
+      cfg.cluster === null
+        ? await runServer(cfg, { out, err })
+        : await runClusterServer(cfg, cfg.cluster, { out, err });
   } catch (e) {
     const msg = e instanceof ServeError ? e.message : e instanceof Error ? (e.stack ?? e.message) : String(e);
     err(`arbor serve: error: ${msg}`);
@@ -35,7 +39,8 @@ export async function serveCommand(argv: string[]): Promise<void> {
     return;
   }
   const mode = cfg.tlsCert === null ? '' : ' tls';
-  const where = cfg.data === null ? ':memory:' : cfg.data;
+  const where =
+    cfg.cluster !== null ? `cluster ${cfg.cluster.name} node ${cfg.cluster.nodeId}` : (cfg.data ?? ':memory:');
   const auth = running.auth;
   const keys = auth.open
     ? 'none (open server)'

@@ -39,6 +39,7 @@ export class Database implements Backend {
     readonly engine: Engine,
     readonly catalog: Catalog,
     readonly dir: string | null,
+    private readonly ownsCatalog = true,
   ) {
     this.events.setMaxListeners(0);
   }
@@ -61,9 +62,20 @@ export class Database implements Backend {
     return db;
   }
 
+  /**
+   * A Database over an engine that holds only some of the catalog's streams — one shard of a
+   * cluster (src/cluster): `owns(id)` tells which. Reconciles that part only. Closing it closes the
+   * engine, not the (shared) catalog.
+   */
+  static async over(engine: Engine, catalog: Catalog, owns: (id: StreamId) => boolean): Promise<Database> {
+    const db = new Database(engine, catalog, null, false);
+    await db.reconcile(owns);
+    return db;
+  }
+
   /** Bring engine and catalog back into agreement after a crash between their two steps. */
-  private async reconcile(): Promise<void> {
-    const live = await this.catalog.liveIds();
+  private async reconcile(owns: (id: StreamId) => boolean = () => true): Promise<void> {
+    const live = (await this.catalog.liveIds()).filter(owns);
     const known = new Set<string>(live);
     for (const id of live) if (!this.engine.hasStream(id)) await this.engine.createStream(id);
     for (const id of this.engine.streamIds()) if (!known.has(id)) await this.engine.obliterate(id);
@@ -241,7 +253,7 @@ export class Database implements Backend {
     try {
       await this.engine.close();
     } finally {
-      await this.catalog.close();
+      if (this.ownsCatalog) await this.catalog.close();
     }
   }
 }

@@ -15,6 +15,16 @@ export type { IoStats } from './io-stats.ts';
 export { type LogSalvage, type LostRange, type SalvagedRecord, salvageLog } from './log-salvage.ts';
 export { type CrashOptions, MemoryEnv } from './memory-env.ts';
 export type { TornMode } from './memory-file.ts';
+export {
+  MemoryObjectStore,
+  type MemoryObjectStoreOptions,
+  type ObjectFaultMode,
+  type ObjectOp,
+  type ObjectStoreStats,
+} from './memory-object-store.ts';
+export { ObjectBlockStore, type ObjectBlockStoreOptions } from './object-block-store.ts';
+export { ObjectRecordLog, type ObjectRecordLogOptions } from './object-record-log.ts';
+export type { ObjectInfo, ObjectStore } from './object-store.ts';
 export type { RecordLogOptions, RecordLogRecovery, SegmentedRecordLog } from './record-log.ts';
 export {
   openFaultyRecordLog,
@@ -22,5 +32,6 @@ export {
   openMemoryRecordLog,
   openRecordLog,
 } from './record-log-open.ts';
+export { parseS3Url, S3ObjectStore, type S3ObjectStoreOptions } from './s3-object-store.ts';
 export { seededRng } from './seeded-rng.ts';
 export type { Address, BlockRef, BlockStore, Lsn, RecordLog } from './types.ts';

@@ -38,7 +38,8 @@ export interface RunningServer {
   readonly grpc: GrpcServer;
   /** The HTTP API and web plotter. */
   readonly http: HttpServer;
-  readonly database: Database;
+  /** The database (null for a cluster node: its shards come and go, src/cluster). */
+  readonly database: Database | null;
   /** The openHistorian SNAPdb listener (`--snapdb`), or null when off. */
   readonly snapdb: SnapdbServer | null;
   /** The authenticator shared by gRPC and HTTP (keys file watched; `reload()` on SIGHUP). */
@@ -47,7 +48,7 @@ export interface RunningServer {
   stop(): Promise<void>;
 }
 
-function readTls(cfg: ServeConfig): TlsFiles | undefined {
+export function readTls(cfg: ServeConfig): TlsFiles | undefined {
   if (cfg.tlsCert === null || cfg.tlsKey === null) return undefined;
   const read = (file: string, what: string): Buffer => {
     try {
@@ -77,7 +78,7 @@ export function openServerWarning(address: string): string[] {
 }
 
 /** The authenticator of a config: plain keys (admin) and the keys file, checked readable now. */
-function makeAuth(cfg: ServeConfig, io: ServeIO): ApiKeyAuth {
+export function makeAuth(cfg: ServeConfig, io: ServeIO): ApiKeyAuth {
   if (cfg.keysFile !== null) {
     try {
       readKeyEntries(cfg.keysFile);

@@ -2,8 +2,10 @@
  * `arbor serve` configuration: flags > environment (ARBOR_*) > defaults. Pure (argv, env and a
  * file reader in; a config or a usage error out) so that it is tested without starting anything.
  */
+import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { DEFAULT_SHARDS } from '../../cluster/placement.ts';
 import { type DataRetentionRule, parseRetentionRule } from '../../db/data-retention.ts';
 
 export const DEFAULT_DATA = './data';
@@ -52,7 +54,31 @@ export interface ServeConfig {
   readonly retain: readonly DataRetentionRule[];
   /** Archive directories attached read-only at start (src/db/attached-backend.ts). */
   readonly attach: readonly string[];
+  /** Cluster mode (docs/cluster.md), or null for a single node on --data. */
+  readonly cluster: ClusterServeConfig | null;
   readonly help: boolean;
+}
+
+/** `arbor serve --cluster NAME …`: one node of a cluster (docs/cluster.md). */
+export interface ClusterServeConfig {
+  /** The cluster's name: its etcd key prefix `/arbor/NAME/`. */
+  readonly name: string;
+  /** etcd client URLs. */
+  readonly etcd: readonly string[];
+  /** The PostgreSQL server of the catalog, shard epochs and manifests. */
+  readonly catalog: string;
+  /** The S3 object store of blocks and WALs (`s3://ACCESS:SECRET@host:port/bucket/prefix`). */
+  readonly objects: string;
+  /** This node's id (unique in the cluster). */
+  readonly nodeId: string;
+  /** Listen address of the internal gRPC port (requests forwarded by other nodes). */
+  readonly internal: string;
+  /** Number of shards (fixed when the cluster is created). */
+  readonly shards: number;
+  /** etcd lease TTL of members, whole seconds. */
+  readonly leaseSeconds: number;
+  /** How long retired objects stay before the collector deletes them (ms). */
+  readonly gcGraceMs: number;
 }
 
 /** A problem with the command line or environment: print it with the usage hint, exit 2. */
@@ -110,6 +136,22 @@ Options (flag > environment variable > default):
   --attach DIR            attach an archive (\`arbor archive export\`) ARBOR_ATTACH (;)
                           read-only, repeatable: its streams are served next to the live
                           ones (also at run time: \`arbor archive attach\`)
+
+Cluster mode (docs/cluster.md): several nodes, one database, on PostgreSQL + etcd + S3.
+--data, --snapdb, --attach, --compact-every, --retain do not apply to it.
+  --cluster NAME          run as a node of cluster NAME             ARBOR_CLUSTER
+  --etcd URL[,URL…]       etcd client URLs (membership, leases)     ARBOR_ETCD
+  --catalog URL           postgres://… catalog, shard epochs and    ARBOR_CATALOG
+                          manifests (a real PostgreSQL server)
+  --objects URL           s3://ACCESS:SECRET@HOST:PORT/BUCKET/PREFIX ARBOR_OBJECTS
+                          blocks and WALs (any S3-compatible store; http on loopback)
+  --node-id ID            this node's unique id                     ARBOR_NODE_ID   default HOST-GRPCPORT
+  --internal HOST:PORT    gRPC port for requests other nodes        ARBOR_INTERNAL  default GRPCHOST:0
+                          forward here; no API keys: keep it on a private network
+  --shards N              shards of a new cluster (fixed for ever)  ARBOR_SHARDS    default ${DEFAULT_SHARDS}
+  --lease-seconds N       etcd lease TTL: a dead node's shards move ARBOR_LEASE_SECONDS default 3
+                          after about this long
+  --gc-grace-ms MS        retired objects are deleted after this    ARBOR_GC_GRACE_MS default 600000
   -h, --help              show this help
 
 Clients authenticate with the gRPC metadata (or HTTP header) "authorization: Bearer <key>".
@@ -225,9 +267,11 @@ export function parseServeConfig(
       throw new UsageError(`${what} must be a whole number in 1..${max}`);
     return n;
   };
+  const cluster = clusterConfig(values, env, pick, grpcAddress(values, pick));
   return {
     data: data === ':memory:' ? null : data,
-    keysFile,
+    // A cluster node has no data directory: its keys file is --keys-file or none.
+    keysFile: cluster !== null && keysFlag === '' ? null : keysFile,
     maxMessageBytes:
       whole(values['max-message-mb'], 'ARBOR_MAX_MESSAGE_MB', DEFAULT_MAX_MESSAGE_MB, '--max-message-mb', 2047) *
       1024 *
@@ -253,7 +297,89 @@ export function parseServeConfig(
     keepVersions,
     retain,
     attach,
+    cluster,
     help: values.help === true,
+  };
+}
+
+const grpcAddress = (values: ParsedValues, pick: Pick): string =>
+  checkAddress(pick(values.grpc, 'ARBOR_GRPC', DEFAULT_GRPC), '--grpc');
+
+type ParsedValues = ReturnType<typeof parse>['values'];
+type Pick = (flag: string | undefined, name: string, def: string) => string;
+
+function clusterConfig(
+  values: ParsedValues,
+  env: Readonly<Record<string, string | undefined>>,
+  pick: Pick,
+  grpc: string,
+): ClusterServeConfig | null {
+  const name = pick(values.cluster, 'ARBOR_CLUSTER', '');
+  const clusterFlags = [
+    'etcd',
+    'catalog',
+    'objects',
+    'node-id',
+    'internal',
+    'shards',
+    'lease-seconds',
+    'gc-grace-ms',
+  ] as const;
+  if (name === '') {
+    const stray = clusterFlags.find((f) => values[f] !== undefined);
+    if (stray) throw new UsageError(`--${stray} is a cluster-mode option: give --cluster NAME too`);
+    return null;
+  }
+  if (!/^[A-Za-z0-9._:@-]{1,200}$/.test(name)) throw new UsageError(`--cluster must be 1–200 of [A-Za-z0-9._:@-]`);
+  for (const [flag, given] of [
+    ['data', values.data ?? env.ARBOR_DATA],
+    ['snapdb', values.snapdb],
+    ['attach', values.attach],
+    ['retain', values.retain],
+    ['compact-every', values['compact-every']],
+  ] as const) {
+    if (given !== undefined) throw new UsageError(`--${flag} does not apply in cluster mode (docs/cluster.md)`);
+  }
+  const need = (flag: 'etcd' | 'catalog' | 'objects', envName: string, example: string): string => {
+    const v = pick(values[flag], envName, '');
+    if (v === '') throw new UsageError(`cluster mode needs --${flag} (e.g. --${flag} ${example})`);
+    return v;
+  };
+  const etcd = need('etcd', 'ARBOR_ETCD', 'http://10.0.0.1:2379,http://10.0.0.2:2379')
+    .split(',')
+    .map((u) => u.trim())
+    .filter((u) => u !== '');
+  for (const u of etcd)
+    if (!/^https?:\/\/[^/]+\/?$/.test(u)) throw new UsageError(`--etcd: ${u} is not http(s)://HOST:PORT`);
+  const catalog = need('catalog', 'ARBOR_CATALOG', 'postgres://arbor@db:5432/arbor');
+  if (!/^postgres(ql)?:\/\//.test(catalog)) throw new UsageError('--catalog must be a postgres:// URL in cluster mode');
+  const objects = need('objects', 'ARBOR_OBJECTS', 's3://KEY:SECRET@rgw:7480/arbor');
+  if (!/^s3(\+https?)?:\/\//.test(objects)) throw new UsageError('--objects must be an s3:// URL');
+  const host = grpc.slice(0, grpc.lastIndexOf(':'));
+  const nodeId = pick(values['node-id'], 'ARBOR_NODE_ID', `${os.hostname()}-${grpc.slice(grpc.lastIndexOf(':') + 1)}`);
+  if (!/^[A-Za-z0-9._:@-]{1,200}$/.test(nodeId)) throw new UsageError(`--node-id must be 1–200 of [A-Za-z0-9._:@-]`);
+  const count = (
+    flag: 'shards' | 'lease-seconds' | 'gc-grace-ms',
+    envName: string,
+    def: number,
+    max: number,
+  ): number => {
+    const n = Number(pick(values[flag], envName, String(def)));
+    if (!Number.isSafeInteger(n) || n < (flag === 'gc-grace-ms' ? 0 : 1) || n > max) {
+      throw new UsageError(`--${flag} must be a whole number up to ${max}`);
+    }
+    return n;
+  };
+  return {
+    name,
+    etcd,
+    catalog,
+    objects,
+    nodeId,
+    internal: checkAddress(pick(values.internal, 'ARBOR_INTERNAL', `${host}:0`), '--internal'),
+    shards: count('shards', 'ARBOR_SHARDS', DEFAULT_SHARDS, 4096),
+    leaseSeconds: count('lease-seconds', 'ARBOR_LEASE_SECONDS', 3, 60),
+    gcGraceMs: count('gc-grace-ms', 'ARBOR_GC_GRACE_MS', 600_000, 7 * 24 * 3600 * 1000),
   };
 }
 
@@ -289,6 +415,15 @@ function parse(argv: readonly string[]) {
       'keep-versions': { type: 'string' },
       retain: { type: 'string', multiple: true },
       attach: { type: 'string', multiple: true },
+      cluster: { type: 'string' },
+      etcd: { type: 'string' },
+      catalog: { type: 'string' },
+      objects: { type: 'string' },
+      'node-id': { type: 'string' },
+      internal: { type: 'string' },
+      shards: { type: 'string' },
+      'lease-seconds': { type: 'string' },
+      'gc-grace-ms': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });

@@ -1,0 +1,40 @@
+"""Insert batches into ArborDB streams with the official btrdb-python client, for the cluster
+failover test (test/cluster/failover.ts). Usage:
+
+    python3 py_writer.py ENDPOINT SECONDS BATCH T0_NS STEP_NS UUID [UUID ...]
+
+Round-robin over the streams, one insert of BATCH points per call; the times of a stream's k-th
+batch start at T0_NS + k * BATCH * STEP_NS, so no two batches overlap. Prints one JSON line per
+call: {"s": uuid, "t0": first time, "n": points, "v": version} when the server acknowledged it,
+or the same with "err" instead of "v" when the call failed (the points may or may not be stored).
+"""
+import json
+import sys
+import time
+
+import btrdb
+
+
+def main():
+    endpoint, seconds, batch, t0, step = sys.argv[1], float(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
+    uuids = sys.argv[6:]
+    conn = btrdb.connect(endpoint)
+    streams = [conn.stream_from_uuid(u) for u in uuids]
+    k = 0
+    end = time.time() + seconds
+    while time.time() < end:
+        for s, u in zip(streams, uuids):
+            first = t0 + k * batch * step
+            points = [(first + i * step, float((first // step + i) % 1000) / 7.0) for i in range(batch)]
+            line = {"s": u, "t0": str(first), "n": batch}
+            try:
+                line["v"] = int(s.insert(points))
+            except Exception as e:  # noqa: BLE001 - every failure is reported, none is fatal
+                line["err"] = str(e).splitlines()[0][:200] if str(e) else type(e).__name__
+                time.sleep(0.2)
+            print(json.dumps(line), flush=True)
+        k += 1
+
+
+if __name__ == "__main__":
+    main()
