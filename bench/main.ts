@@ -51,6 +51,12 @@ const PROGRAMS: Program[] = [
   { name: 'snapdb', file: 'bench/snapdb-bench.ts', args: [], smokeArgs: ['--smoke'] },
   { name: 'c37118', file: 'bench/c37118-bench.ts', args: [], smokeArgs: ['--smoke'] },
   {
+    name: 'cluster',
+    file: 'bench/cluster-bench.ts',
+    args: [],
+    smokeArgs: ['--smoke', '--nodes', '1,2', '--out', '.bench/cluster-smoke.json'],
+  },
+  {
     name: 'comtrade',
     file: 'bench/comtrade-bench.ts',
     args: [],

@@ -337,6 +337,11 @@ describe('a server that is unreachable, paused, killed and restarted', () => {
     await cat.create(stream(1, 'life', { name: 'before' }));
   });
 
+  it("a user query may run past the catalog's 1 s statement limit when its own limit allows", async () => {
+    const rows = await cat.sql('select pg_sleep(1.5)::text as slept', [], { timeoutMs: 4000 });
+    assert.deepEqual(rows, [{ slept: '' }]);
+  });
+
   it('while paused (SIGSTOP) calls fail within the deadline with a clear error, and work after SIGCONT', async () => {
     server.pause();
     try {

@@ -20,7 +20,7 @@ import type pg from 'pg';
 import { DbError } from '../core/errors.ts';
 import type { StreamId } from '../core/types.ts';
 import { ensureSchema } from './catalog-schema.ts';
-import { PgPoolClient, type PgPoolOptions } from './pg-pool-client.ts';
+import { connectionProblem, PgPoolClient, type PgPoolOptions } from './pg-pool-client.ts';
 import { SqlCatalog } from './sql-catalog.ts';
 import { prepareUserSql, userSqlRejection, wrapUserSql } from './sql-guard.ts';
 import { checkSqlOptions } from './sql-sandbox.ts';
@@ -107,17 +107,26 @@ export class PgServerCatalog extends SqlCatalog {
         markBroken();
       };
       // One round trip: BEGIN READ ONLY, the limits, then the role (SET LOCAL: all undone by ROLLBACK).
-      await c.query(
-        `begin read only; set local statement_timeout = ${timeoutMs}; set local work_mem = '16MB'; set local role ${USER_SQL_ROLE}`,
-      );
+      try {
+        await c.query(
+          `begin read only; set local statement_timeout = ${timeoutMs}; set local work_mem = '16MB'; set local role ${USER_SQL_ROLE}`,
+        );
+      } catch (e) {
+        if (connectionProblem(e, this.#client.connectTimeoutMs, this.#client.queryTimeoutMs) !== undefined) throw e;
+        markBroken();
+        const why = e instanceof Error ? e.message : String(e);
+        throw new DbError(500, `catalog server ${this.#client.where}: cannot start a user SQL transaction: ${why}`);
+      }
       let rows: { j: string }[];
       try {
         // queryMode 'extended' ALWAYS: without params pg would use the simple protocol, which runs
         // several statements — a text like `1) as q; commit; reset role; …` would escape.
-        const extended: pg.QueryConfig & { queryMode: 'extended' } = {
+        // Its own client-side limit (the pool's would cut a long user query short); ours below fires first.
+        const extended: pg.QueryConfig & { queryMode: 'extended'; query_timeout: number } = {
           text,
           values: [...params],
           queryMode: 'extended',
+          query_timeout: timeoutMs + 2 * USER_SQL_GRACE_MS,
         };
         rows = await this.#withDeadline(c.query<{ j: string }>(extended), timeoutMs + USER_SQL_GRACE_MS, giveUp);
       } catch (e) {

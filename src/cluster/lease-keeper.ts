@@ -14,6 +14,9 @@
 import { performance } from 'node:perf_hooks';
 import type { EtcdClient, LeaseId } from './etcd-client.ts';
 
+/** Delay before retrying a keepalive that no endpoint answered, ms. */
+const RETRY_MS = 100;
+
 /** The part of the etcd client a keeper uses (an in-memory fake in lease-keeper.test.ts). */
 export type LeaseApi = Pick<EtcdClient, 'timeoutMs' | 'leaseGrant' | 'leaseKeepAlive' | 'leaseRevoke'>;
 
@@ -109,9 +112,9 @@ export class LeaseKeeper {
     return true;
   }
 
-  private scheduleTick(): void {
+  private scheduleTick(delayMs = this.intervalMs): void {
     if (this.stopped) return;
-    this.tickTimer = setTimeout(() => void this.tick(), this.intervalMs);
+    this.tickTimer = setTimeout(() => void this.tick(), delayMs);
     this.tickTimer.unref();
   }
 
@@ -134,6 +137,7 @@ export class LeaseKeeper {
     // Each attempt gets a quarter TTL, so a hung etcd member (paused, partitioned) leaves time to
     // try the next endpoint before the lease could expire.
     const timeoutMs = Math.max(200, Math.min(this.client.timeoutMs, (this.ttlSeconds * 1000) / 4));
+    let next = this.intervalMs;
     try {
       const ttl = await this.client.leaseKeepAlive(this.id, timeoutMs);
       if (this.stopped) return;
@@ -147,8 +151,10 @@ export class LeaseKeeper {
         this.scheduleExpiry();
       }
     } catch {
-      // No endpoint answered: keep trying until validUntil passes.
+      // No endpoint answered (etcd electing a new raft leader, a member down): retry soon rather
+      // than a whole period later, so a renewal lands as soon as etcd serves again.
+      next = Math.min(this.intervalMs, RETRY_MS);
     }
-    if (!this.checkExpired()) this.scheduleTick();
+    if (!this.checkExpired()) this.scheduleTick(next);
   }
 }

@@ -58,6 +58,9 @@ export class S3ObjectStore implements ObjectStore {
       requestChecksumCalculation: 'WHEN_REQUIRED',
       responseChecksumValidation: 'WHEN_REQUIRED',
     } as const;
+    // The SDK warns on Node 20 that *future* releases will need Node 22; this one is pinned in
+    // package-lock.json and supports Node 20, so the warning would only clutter every node's log.
+    process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
     this.client = new S3Client({ ...base, maxAttempts: opts.maxAttempts ?? 3 });
     this.writer = new S3Client({ ...base, maxAttempts: 1 });
   }

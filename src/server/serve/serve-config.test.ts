@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import os from 'node:os';
 import { test } from 'node:test';
 import { DEFAULT_GRPC, parseKeysFile, parseServeConfig, UsageError } from './serve-config.ts';
 
@@ -90,4 +91,70 @@ test('limit flags set the gRPC message size, concurrent calls and HTTP body size
   assert.equal(parseServeConfig([], { ARBOR_MAX_CONCURRENT_STREAMS: '7' }, noFile).maxConcurrentStreams, 7);
   assert.throws(() => parseServeConfig(['--max-concurrent-streams', '0'], {}, noFile), UsageError);
   assert.throws(() => parseServeConfig(['--max-message-mb', 'lots'], {}, noFile), UsageError);
+});
+
+test('--cluster with etcd, catalog and objects gives a cluster config; its defaults are sensible', () => {
+  const c = parseServeConfig(
+    [
+      '--cluster',
+      'prod',
+      '--etcd',
+      'http://10.0.0.1:2379, http://10.0.0.2:2379',
+      '--catalog',
+      'postgres://arbor@db/arbor',
+      '--objects',
+      's3://K:S@rgw:7480/arbor/',
+      '--grpc',
+      '10.0.0.5:4410',
+    ],
+    {},
+    noFile,
+  );
+  assert.ok(c.cluster);
+  const { nodeId, ...rest } = c.cluster;
+  assert.deepEqual(rest, {
+    name: 'prod',
+    etcd: ['http://10.0.0.1:2379', 'http://10.0.0.2:2379'],
+    catalog: 'postgres://arbor@db/arbor',
+    objects: 's3://K:S@rgw:7480/arbor/',
+    internal: '10.0.0.5:0',
+    shards: 64,
+    leaseSeconds: 3,
+    gcGraceMs: 600_000,
+  });
+  assert.equal(nodeId, `${os.hostname()}-4410`, 'the default node id is HOST-GRPCPORT');
+  assert.equal(c.keysFile, null, 'a cluster node has no data directory, so no default keys file');
+  assert.equal(parseServeConfig([], {}, noFile).cluster, null, 'no --cluster: a single node');
+});
+
+test('cluster-mode mistakes are usage errors that say what to do', () => {
+  const base = [
+    '--cluster',
+    'c',
+    '--etcd',
+    'http://e:2379',
+    '--catalog',
+    'postgres://db/x',
+    '--objects',
+    's3://K:S@h:1/b',
+  ];
+  const bad: [string[], RegExp][] = [
+    [['--etcd', 'http://e:2379'], /--etcd is a cluster-mode option: give --cluster NAME too/],
+    [['--cluster', 'c'], /cluster mode needs --etcd/],
+    [['--cluster', 'c', '--etcd', 'http://e:2379'], /cluster mode needs --catalog/],
+    [[...base, '--data', '/d'], /--data does not apply in cluster mode/],
+    [[...base, '--snapdb'], /--snapdb does not apply in cluster mode/],
+    [[...base.slice(0, 5), 'sqlite://x', ...base.slice(6)], /--catalog must be a postgres:\/\/ URL/],
+    [[...base.slice(0, 7), 'http://h/b'], /--objects must be an s3:\/\/ URL/],
+    [[...base, '--shards', '0'], /--shards must be a whole number/],
+    [[...base, '--node-id', 'has space'], /--node-id must be/],
+    [['--cluster', 'c', '--etcd', 'e:2379'], /--etcd: e:2379 is not http\(s\):\/\/HOST:PORT/],
+  ];
+  for (const [argv, re] of bad) {
+    assert.throws(
+      () => parseServeConfig(argv, {}, noFile),
+      (e: unknown) => e instanceof UsageError && re.test(e.message),
+      argv.join(' '),
+    );
+  }
 });
