@@ -20,7 +20,7 @@ import { RemoteBackend } from '../src/client/remote-backend.ts';
 import { ensureClusterSchema, PgRecordLog, takeShard } from '../src/cluster/pg-shards.ts';
 import type { StreamId } from '../src/core/types.ts';
 import { S3ObjectStore } from '../src/storage/s3-object-store.ts';
-import { startInfra, startNodes, type Infra } from '../test/cluster/cluster-harness.ts';
+import { type Infra, startInfra, startNodes } from '../test/cluster/cluster-harness.ts';
 
 const { values } = parseArgs({
   options: {
@@ -111,7 +111,12 @@ async function phase(infra: Infra, nodes: number): Promise<Phase> {
     );
     const streams = Array.from({ length: STREAMS }, () => randomUUID() as StreamId);
     for (const [i, id] of streams.entries()) {
-      await clients[i % clients.length]!.create({ id, collection: 'bench/cluster', tags: { name: `s${i}` }, annotations: {} });
+      await clients[i % clients.length]!.create({
+        id,
+        collection: 'bench/cluster',
+        tags: { name: `s${i}` },
+        annotations: {},
+      });
     }
     // Ingest: each writer round-robins over its streams with BATCH-point inserts.
     let points = 0;
@@ -174,7 +179,8 @@ async function main(): Promise<void> {
   try {
     const costs = await perOpCosts(infra);
     log(`per-operation costs (load ${load()}):`);
-    for (const [k, v] of Object.entries(costs)) log(`  ${k.padEnd(28)} p50 ${v.p50.toFixed(1)} ms  p90 ${v.p90.toFixed(1)} ms`);
+    for (const [k, v] of Object.entries(costs))
+      log(`  ${k.padEnd(28)} p50 ${v.p50.toFixed(1)} ms  p90 ${v.p90.toFixed(1)} ms`);
     const phases: Phase[] = [];
     for (const n of nodeCounts) {
       const p = await phase(infra, n);
@@ -193,7 +199,12 @@ async function main(): Promise<void> {
       // per shard. Commits (one PostgreSQL transaction each) carry ≥ 32768 points per stream buffer.
       const pgCommitsPerSec = (1000 / commitMs) * 64; // 64 concurrent connections on one server
       const pgBound = pgCommitsPerSec * 32_768;
-      return { machines, nodeBoundPointsPerSec: nodeBound, postgresBoundPointsPerSec: pgBound, estimate: Math.min(nodeBound, pgBound) };
+      return {
+        machines,
+        nodeBoundPointsPerSec: nodeBound,
+        postgresBoundPointsPerSec: pgBound,
+        estimate: Math.min(nodeBound, pgBound),
+      };
     });
     for (const e of estimate) {
       log(
@@ -204,7 +215,21 @@ async function main(): Promise<void> {
     fs.mkdirSync(path.dirname(values.out), { recursive: true });
     fs.writeFileSync(
       values.out,
-      JSON.stringify({ at: new Date().toISOString(), smoke, seconds, streams: STREAMS, writers: WRITERS, batch: BATCH, costs, phases, estimate }, null, 2),
+      JSON.stringify(
+        {
+          at: new Date().toISOString(),
+          smoke,
+          seconds,
+          streams: STREAMS,
+          writers: WRITERS,
+          batch: BATCH,
+          costs,
+          phases,
+          estimate,
+        },
+        null,
+        2,
+      ),
     );
     log(`wrote ${values.out}`);
   } finally {

@@ -78,8 +78,9 @@ export function connectionProblem(e: unknown, connectTimeoutMs: number, queryTim
   if (e instanceof DbError) return undefined;
   const code = errorCode(e);
   const message = e instanceof Error ? e.message : String(e);
-  if (code !== undefined && /^[0-9A-Z]{5}$/.test(code)) return connectionSqlstate(code);
+  // Node's codes first: some (EPIPE) look like a SQLSTATE.
   if (code !== undefined && NODE_CODES[code] !== undefined) return NODE_CODES[code];
+  if (code !== undefined && /^[0-9A-Z]{5}$/.test(code)) return connectionSqlstate(code);
   if (/timeout exceeded when trying to connect|connection timeout|timeout expired/i.test(message)) {
     return `no connection within ${connectTimeoutMs} ms`;
   }

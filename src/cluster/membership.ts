@@ -147,6 +147,11 @@ export class Membership<I extends object = MemberInfo> extends EventEmitter<Memb
     return this.keeper?.isLive() === true;
   }
 
+  /** Milliseconds since this node's last acknowledged keepalive (null when not joined). */
+  sinceRenewalMs(): number | null {
+    return this.keeper?.sinceRenewalMs() ?? null;
+  }
+
   /** Date.now() when this node last found its own lease lost, or null if never. */
   get lostLeaseAt(): number | null {
     return this.lostAt;

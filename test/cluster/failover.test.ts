@@ -23,13 +23,17 @@ after(async () => {
   await infra?.stop();
 });
 
-describe('cluster failover: every acknowledged point survives, exactly once, on every node', { timeout: 900_000 }, () => {
-  for (const [i, fault] of FAULTS.entries()) {
-    it(`fault: ${fault}`, async () => {
-      const r = await runFailover(infra, fault, { runIndex: i, python });
-      assert.deepEqual(r.problems, [], `${fault}: ${r.problems.join('; ')}`);
-      assert.ok(r.acked > 0, 'inserts were acknowledged');
-      assert.ok(r.pythonAcked > 0, 'the Python client got acknowledgements');
-    });
-  }
-});
+describe(
+  'cluster failover: every acknowledged point survives, exactly once, on every node',
+  { timeout: 900_000 },
+  () => {
+    for (const [i, fault] of FAULTS.entries()) {
+      it(`fault: ${fault}`, async () => {
+        const r = await runFailover(infra, fault, { runIndex: i, python });
+        assert.deepEqual(r.problems, [], `${fault}: ${r.problems.join('; ')}`);
+        assert.ok(r.acked > 0, 'inserts were acknowledged');
+        assert.ok(r.pythonAcked > 0, 'the Python client got acknowledgements');
+      });
+    }
+  },
+);
