@@ -1,6 +1,6 @@
 /**
  * Cluster membership on etcd. A node joins by putting `/arbor/<cluster>/members/<nodeId>` (value:
- * JSON `MemberInfo`) attached to a lease of `ttlSeconds` (default 3) that it renews every TTL/3.
+ * JSON `MemberInfo`) attached to a lease of `ttlSeconds` (default 3) that it renews every TTL/6.
  * A node that dies, pauses or is cut off stops renewing; etcd deletes its key when the lease
  * expires, and every other node sees it gone at its next poll — within TTL + poll period.
  *

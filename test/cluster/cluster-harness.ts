@@ -46,6 +46,13 @@ export interface NodeProc {
   log: string;
 }
 
+/** The HTTP address (`host:port`) of a running node, from its ready line. */
+export function httpOf(node: NodeProc): string {
+  const m = / http=(\S+)/.exec(node.proc?.stdout() ?? '');
+  if (!m) throw new Error(`${node.id} is not running or printed no http address`);
+  return m[1]!;
+}
+
 /** Everything node printed on stderr, across restarts. */
 export const logOf = (node: NodeProc): string => node.log + (node.proc?.stderr() ?? '');
 

@@ -19,9 +19,10 @@ import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import pg from 'pg';
 import { RemoteBackend } from '../../src/client/remote-backend.ts';
 import type { StreamId } from '../../src/core/types.ts';
-import { type ClusterRun, type Infra, logOf, startInfra, startNodes } from './cluster-harness.ts';
+import { type ClusterRun, httpOf, type Infra, logOf, startInfra, startNodes } from './cluster-harness.ts';
 
 export const FAULTS = ['owner', 'pause', 'etcd', 'osd', 'postgres'] as const;
 export type Fault = (typeof FAULTS)[number];
@@ -230,6 +231,35 @@ async function readAll(b: RemoteBackend, id: StreamId): Promise<{ times: BigInt6
   return { times: BigInt64Array.from(times), values: Float64Array.from(values) };
 }
 
+/**
+ * Every commit record in the shards' manifests (PostgreSQL): a (stream, version) committed twice —
+ * by two owners, or twice by one — is a problem. (Records are JSON: docs/format/manifest.md.)
+ */
+async function versionsCommittedTwice(catalogUrl: string): Promise<string[]> {
+  const client = new pg.Client({ connectionString: catalogUrl });
+  await client.connect();
+  try {
+    const r = await client.query<{ shard: number; payload: Buffer }>(
+      'select shard, payload from arbor_manifest order by shard, lsn',
+    );
+    const seen = new Set<string>();
+    const problems: string[] = [];
+    let commits = 0;
+    for (const row of r.rows) {
+      const rec = JSON.parse(row.payload.toString('utf8')) as { k: string; id: string; v?: number };
+      if (rec.k !== 'commit') continue;
+      commits++;
+      const key = `${rec.id} v${rec.v}`;
+      if (seen.has(key)) problems.push(`stream ${rec.id}: version ${rec.v} committed twice (shard ${row.shard})`);
+      seen.add(key);
+    }
+    if (commits === 0) problems.push('the manifests hold no commit record at all');
+    return problems;
+  } finally {
+    await client.end();
+  }
+}
+
 /** One run: fresh nodes, writers, one fault healed, then the checks. */
 export async function runFailover(
   infra: Infra,
@@ -329,8 +359,19 @@ export async function runFailover(
           `stream ${id}: ${got.times.length} points stored, ${expected} expected (acknowledged + applied in-doubt)`,
         );
       }
+      // The HTTP API of every node gives the same count.
+      for (const node of run.nodes) {
+        const res = await fetch(`http://${httpOf(node)}/api/streams/${id}/count?precise=true`);
+        const body = (await res.json()) as { count?: number | string };
+        if (!res.ok || Number(body.count) !== got.times.length) {
+          problems.push(
+            `stream ${id}: HTTP count on ${node.id} is ${JSON.stringify(body)}, ${got.times.length} expected`,
+          );
+        }
+      }
     }
     await Promise.all([admin, ...readers].map((r) => r.close()));
+    problems.push(...(await versionsCommittedTwice(run.catalog)));
     // Longest gap between acknowledged inserts of one stream.
     let longest = 0;
     for (const id of streams) {
