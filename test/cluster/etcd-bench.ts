@@ -111,8 +111,9 @@ try {
 
   // etcd raft leader SIGKILL: raft re-election time, and membership changes seen meanwhile.
   const raftElect: number[] = [];
+  const gaps: number[] = [];
   let disturbances = 0;
-  for (let i = 0; i < Math.min(N, 3); i++) {
+  for (let i = 0; i < Math.min(N, 5); i++) {
     const ms = [0, 1, 2].map(
       () =>
         new Membership({
@@ -152,12 +153,19 @@ try {
       if (ni < 0 || ni === li) await sleep(20);
     }
     raftElect.push(performance.now() - t0);
-    await sleep(TTL * 1000);
+    let gap = 0;
+    const end = performance.now() + TTL * 1000;
+    while (performance.now() < end) {
+      for (const m of ms) gap = Math.max(gap, m.sinceRenewalMs() ?? 0);
+      await sleep(20);
+    }
+    gaps.push(gap);
     await etcd.restart(li);
     counting = false;
     await Promise.all(ms.map((m) => m.leave()));
   }
   add('etcd raft leader SIGKILL → new raft leader', raftElect, `membership changes meanwhile: ${disturbances}`);
+  add('etcd raft leader SIGKILL → longest renewal gap', gaps, `must stay below the TTL (${TTL} s)`);
   observer.close();
 } finally {
   await etcd.stop();

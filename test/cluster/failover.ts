@@ -123,21 +123,29 @@ function spawnSyncChecked(cmd: string, args: string[], env: Record<string, strin
   return r.status ?? 1;
 }
 
-/** The Python writer (py_writer.py) against one node; resolves with its attempts. */
+/**
+ * The Python writer (py_writer.py), connected to the first of `endpoints` (the next ones when a
+ * call fails). `ready` resolves once it is connected (importing btrdb and pandas takes seconds on a
+ * loaded machine); `done` when it has written for `seconds` after that.
+ */
 function pythonWriter(
   py: { python: string; pythonpath: string },
-  endpoint: string,
+  endpoints: readonly string[],
   streams: readonly StreamId[],
   seconds: number,
-  started: number,
+  clock: { started: number },
   out: Attempt[],
-): Promise<void> {
-  return new Promise((resolve, reject) => {
+): { ready: Promise<void>; done: Promise<void> } {
+  let onReady!: () => void;
+  const ready = new Promise<void>((r) => {
+    onReady = r;
+  });
+  const done = new Promise<void>((resolve, reject) => {
     const child = spawn(
       py.python,
       [
         path.join(import.meta.dirname, 'py_writer.py'),
-        endpoint,
+        endpoints.join(','),
         String(seconds),
         String(BATCH),
         String(T0),
@@ -155,17 +163,28 @@ function pythonWriter(
       buf += d.toString();
       let i = buf.indexOf('\n');
       while (i >= 0) {
-        const line = JSON.parse(buf.slice(0, i)) as { s: string; t0: string; n: number; v?: number; err?: string };
+        const line = JSON.parse(buf.slice(0, i)) as {
+          ready?: boolean;
+          s: string;
+          t0: string;
+          n: number;
+          v?: number;
+          err?: string;
+        };
         buf = buf.slice(i + 1);
+        i = buf.indexOf('\n');
+        if (line.ready) {
+          onReady();
+          continue;
+        }
         out.push({
           stream: line.s as StreamId,
           t0: BigInt(line.t0),
           n: line.n,
           version: line.v ?? null,
-          at: Date.now() - started,
+          at: Date.now() - clock.started,
           ...(line.err ? { error: line.err } : {}),
         });
-        i = buf.indexOf('\n');
       }
     });
     child.stderr.on('data', (d: Buffer) => (err += d.toString()));
@@ -173,6 +192,8 @@ function pythonWriter(
       code === 0 ? resolve() : reject(new Error(`py_writer.py exited ${code}: ${err.slice(-2000)}`)),
     );
   });
+  // A writer that dies before it is ready must not leave the scenario waiting.
+  return { ready: Promise.race([ready, done]), done };
 }
 
 async function inject(
@@ -284,15 +305,19 @@ export async function runFailover(
     }
     const attempts: Attempt[] = [];
     const writeMs = (opts.writeSeconds ?? 14) * 1000;
+    const clock = { started: Date.now() };
+    const py = opts.python
+      ? pythonWriter(opts.python, [n3, n1, n2], streams.slice(8), writeMs / 1000, clock, attempts)
+      : null;
+    await py?.ready;
     const started = Date.now();
+    clock.started = started;
     const until = started + writeMs;
     const victim = (opts.runIndex ?? 0) % 3;
     const writers = [
       tsWriter([n1, n2, n3], streams.slice(0, 4), until, started, attempts),
       tsWriter([n2, n3, n1], streams.slice(4, 8), until, started, attempts),
-      opts.python
-        ? pythonWriter(opts.python, n3, streams.slice(8), writeMs / 1000, started, attempts)
-        : tsWriter([n3, n1, n2], streams.slice(8), until, started, attempts),
+      py ? py.done : tsWriter([n3, n1, n2], streams.slice(8), until, started, attempts),
     ];
     const faults = (async () => {
       await new Promise((r) => setTimeout(r, 3000));
@@ -432,7 +457,24 @@ async function main(): Promise<void> {
   try {
     for (let i = 0; i < runs; i++) {
       const fault = faults[i % faults.length]!;
-      const r = await runFailover(infra, fault, { runIndex: i, log, python });
+      let r: RunReport;
+      try {
+        r = await runFailover(infra, fault, { runIndex: i, log, python });
+      } catch (e) {
+        const msg = e instanceof Error ? e.message : String(e);
+        r = {
+          fault,
+          ok: false,
+          problems: [`the run itself failed: ${msg.slice(0, 3000)}`],
+          acked: 0,
+          ackedPoints: 0,
+          inDoubt: 0,
+          inDoubtApplied: 0,
+          longestOutageMs: 0,
+          pythonAcked: 0,
+          durationMs: 0,
+        };
+      }
       reports.push(r);
       log(
         `run ${i + 1}/${runs} ${fault}: ${r.ok ? 'OK' : 'FAILED'} — ${r.acked} inserts acknowledged (${r.ackedPoints} points, ${r.pythonAcked} by Python), ` +
