@@ -60,6 +60,8 @@ export interface ClusterNodeOptions {
   readonly gcGraceMs?: number;
   /** How long a user request keeps retrying while its shard changes owner (ms, default 20 000). */
   readonly routeTimeoutMs?: number;
+  /** Compact every held shard this often (ms; 0 = never, the default), as `--compact-every`. */
+  readonly compactEveryMs?: number;
   /** Placement check period (ms, default 250); membership changes also trigger one. */
   readonly tickMs?: number;
   readonly log?: (line: string) => void;
@@ -79,6 +81,8 @@ export class ClusterNode implements ShardRouter {
   readonly #log: (line: string) => void;
   #timer: NodeJS.Timeout | null = null;
   #gcTimer: NodeJS.Timeout | null = null;
+  #compactTimer: NodeJS.Timeout | null = null;
+  #compacting: Promise<void> | null = null;
   #ticking: Promise<void> | null = null;
   #again = false;
   #closed = false;
@@ -121,6 +125,15 @@ export class ClusterNode implements ShardRouter {
     node.#timer.unref();
     node.#gcTimer = setInterval(() => void node.collect().catch((e) => node.#log(`collector: ${text(e)}`)), 5000);
     node.#gcTimer.unref();
+    const every = opts.compactEveryMs ?? 0;
+    if (every > 0) {
+      node.#compactTimer = setInterval(() => {
+        node.#compacting ??= node.compactHeld().finally(() => {
+          node.#compacting = null;
+        });
+      }, every);
+      node.#compactTimer.unref();
+    }
     node.#kick();
     return node;
   }
@@ -223,6 +236,23 @@ export class ClusterNode implements ShardRouter {
     }
   }
 
+  /** Compact the held shards one after another (retention, then space); the collector deletes later. */
+  async compactHeld(): Promise<void> {
+    for (const shard of this.host.held()) {
+      if (this.#closed) return;
+      try {
+        const r = await (await this.host.local(shard)).compact();
+        if (r.segmentsReclaimed > 0) {
+          this.#log(
+            `shard ${shard}: compaction retired ${r.segmentsReclaimed} segments (${r.blocksMoved} blocks moved)`,
+          );
+        }
+      } catch (e) {
+        this.#log(`shard ${shard}: compaction failed: ${text(e)}`);
+      }
+    }
+  }
+
   /** The collector: when leader, delete objects retired longer ago than the grace period. */
   async collect(): Promise<number> {
     if (this.#closed || !this.opts.leadership?.isLeader()) return 0;
@@ -242,6 +272,8 @@ export class ClusterNode implements ShardRouter {
     this.#closed = true;
     if (this.#timer) clearInterval(this.#timer);
     if (this.#gcTimer) clearInterval(this.#gcTimer);
+    if (this.#compactTimer) clearInterval(this.#compactTimer);
+    await this.#compacting;
     await this.#ticking;
     // Commit and close our shards while we still own them, then leave: the next owners replay less.
     await this.host.closeAll('node stopping');

@@ -92,6 +92,7 @@ export async function runClusterServer(cfg: ServeConfig, cc: ClusterServeConfig,
       leadership: { isLeader: () => election.isLeader(), resign: () => election.resign() },
       connect: (internal) => RemoteBackend.connect(internal, undefined, { retries: 1 }),
       gcGraceMs: cc.gcGraceMs,
+      compactEveryMs: cfg.compactEveryMs,
       engine: { retention: cfg.keepVersions === null ? {} : { keepVersions: cfg.keepVersions } },
       log,
     });

@@ -138,7 +138,7 @@ Options (flag > environment variable > default):
                           ones (also at run time: \`arbor archive attach\`)
 
 Cluster mode (docs/cluster.md): several nodes, one database, on PostgreSQL + etcd + S3.
---data, --snapdb, --attach, --compact-every, --retain do not apply to it.
+--data, --snapdb, --attach and --retain do not apply to it; --compact-every and --keep-versions do.
   --cluster NAME          run as a node of cluster NAME             ARBOR_CLUSTER
   --etcd URL[,URL…]       etcd client URLs (membership, leases)     ARBOR_ETCD
   --catalog URL           postgres://… catalog, shard epochs and    ARBOR_CATALOG
@@ -336,7 +336,6 @@ function clusterConfig(
     ['snapdb', values.snapdb],
     ['attach', values.attach],
     ['retain', values.retain],
-    ['compact-every', values['compact-every']],
   ] as const) {
     if (given !== undefined) throw new UsageError(`--${flag} does not apply in cluster mode (docs/cluster.md)`);
   }
