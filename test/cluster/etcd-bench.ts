@@ -85,7 +85,11 @@ try {
     }
     observer.off('change', onChange);
   }
-  add('node SIGKILL/SIGSTOP → others see it gone', removal, `TTL ${TTL} s, keepalive every ${TTL / 6} s, poll 250 ms`);
+  add(
+    'node SIGKILL/SIGSTOP → others see it gone',
+    removal,
+    `TTL ${TTL} s, keepalive every ${(TTL / 6).toFixed(2)} s, poll 250 ms`,
+  );
   add('paused node: SIGCONT → own lease-lost event', selfDetect, 'paused until the others saw it gone');
   add('paused node: SIGCONT → rejoined', rejoin, 'includes a 300 ms drop-shards hook');
 

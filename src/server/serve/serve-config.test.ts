@@ -119,7 +119,7 @@ test('--cluster with etcd, catalog and objects gives a cluster config; its defau
     objects: 's3://K:S@rgw:7480/arbor/',
     internal: '10.0.0.5:0',
     shards: 64,
-    leaseSeconds: 3,
+    leaseSeconds: 5,
     gcGraceMs: 600_000,
   });
   assert.equal(nodeId, `${os.hostname()}-4410`, 'the default node id is HOST-GRPCPORT');

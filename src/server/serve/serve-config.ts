@@ -149,7 +149,7 @@ Cluster mode (docs/cluster.md): several nodes, one database, on PostgreSQL + etc
   --internal HOST:PORT    gRPC port for requests other nodes        ARBOR_INTERNAL  default GRPCHOST:0
                           forward here; no API keys: keep it on a private network
   --shards N              shards of a new cluster (fixed for ever)  ARBOR_SHARDS    default ${DEFAULT_SHARDS}
-  --lease-seconds N       etcd lease TTL: a dead node's shards move ARBOR_LEASE_SECONDS default 3
+  --lease-seconds N       etcd lease TTL: a dead node's shards move ARBOR_LEASE_SECONDS default 5
                           after about this long
   --gc-grace-ms MS        retired objects are deleted after this    ARBOR_GC_GRACE_MS default 600000
   -h, --help              show this help
@@ -377,7 +377,7 @@ function clusterConfig(
     nodeId,
     internal: checkAddress(pick(values.internal, 'ARBOR_INTERNAL', `${host}:0`), '--internal'),
     shards: count('shards', 'ARBOR_SHARDS', DEFAULT_SHARDS, 4096),
-    leaseSeconds: count('lease-seconds', 'ARBOR_LEASE_SECONDS', 3, 60),
+    leaseSeconds: count('lease-seconds', 'ARBOR_LEASE_SECONDS', 5, 60),
     gcGraceMs: count('gc-grace-ms', 'ARBOR_GC_GRACE_MS', 600_000, 7 * 24 * 3600 * 1000),
   };
 }
