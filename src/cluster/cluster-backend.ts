@@ -31,6 +31,13 @@ export interface ShardRouter {
    * while it opens) or the owner's internal endpoint. Throws 453 when no live node owns it.
    */
   route(shard: number): Promise<Backend>;
+  /**
+   * A pinned-version read served here from the shared manifest and immutable blocks, or null when
+   * this node should not (it owns the shard, or has no views): then the owner answers.
+   */
+  pinned?<T>(shard: number, op: (b: Backend) => Promise<T>): Promise<T> | null;
+  /** This node's view of the shard for a pinned raw read, or null (as `pinned`). */
+  view?(shard: number): Promise<Backend> | null;
 }
 
 export interface ClusterBackendOptions {
@@ -126,13 +133,49 @@ export class ClusterBackend implements Backend {
     return this.catalog.sql(query, [...params]);
   }
 
+  /**
+   * A read of a committed version (version ≠ 0): from this node's view of the shard when it can
+   * answer, else from the owner. Version 0 (latest) always goes to the owner (read barrier).
+   */
+  async #read<T>(id: StreamId, version: number, op: (b: Backend) => Promise<T>): Promise<T> {
+    if (version !== 0) {
+      const here = this.router.pinned?.(this.router.shardOf(parseStreamId(id)), op);
+      if (here) {
+        try {
+          return await here;
+        } catch {
+          // The view could not answer (a version not committed yet, a stream it cannot see):
+          // the owner decides, errors included.
+        }
+      }
+    }
+    return this.#on(id, op);
+  }
+
   insert(id: StreamId, batch: PointBatch, policy: MergePolicy): Promise<Version> {
     return this.#on(id, (b) => b.insert(id, batch, policy), false);
   }
 
   async *rawValues(id: StreamId, start: bigint, end: bigint, version: number): AsyncGenerator<Versioned<PointBatch>> {
-    // Retried only until the first chunk arrives; a stream cut later is the client's error.
     const shard = this.router.shardOf(parseStreamId(id));
+    const view = version === 0 ? null : (this.router.view?.(shard) ?? null);
+    if (view) {
+      // A committed version from this node's view of the shard; if it cannot give the first
+      // chunk (a version not committed yet, a stream it cannot see), the owner answers.
+      let it: AsyncIterator<Versioned<PointBatch>> | null = null;
+      let first: IteratorResult<Versioned<PointBatch>> | null = null;
+      try {
+        it = (await view).rawValues(id, start, end, version)[Symbol.asyncIterator]();
+        first = await it.next();
+      } catch {
+        first = null;
+      }
+      if (it && first) {
+        for (let r = first; !r.done; r = await it.next()) yield r.value;
+        return;
+      }
+    }
+    // Retried only until the first chunk arrives; a stream cut later is the client's error.
     const deadline = Date.now() + this.#routeTimeoutMs;
     for (;;) {
       let sent = false;
@@ -156,7 +199,7 @@ export class ClusterBackend implements Backend {
     pw: number,
     version: number,
   ): Promise<Versioned<StatPoint[]>> {
-    return this.#on(id, (b) => b.alignedWindows(id, start, end, pw, version));
+    return this.#read(id, version, (b) => b.alignedWindows(id, start, end, pw, version));
   }
 
   windows(
@@ -167,7 +210,7 @@ export class ClusterBackend implements Backend {
     depth: number,
     version: number,
   ): Promise<Versioned<StatPoint[]>> {
-    return this.#on(id, (b) => b.windows(id, start, end, width, depth, version));
+    return this.#read(id, version, (b) => b.windows(id, start, end, width, depth, version));
   }
 
   nearest(
@@ -176,7 +219,7 @@ export class ClusterBackend implements Backend {
     backward: boolean,
     version: number,
   ): Promise<Versioned<{ time: bigint; value: number }> | null> {
-    return this.#on(id, (b) => b.nearest(id, time, backward, version));
+    return this.#read(id, version, (b) => b.nearest(id, time, backward, version));
   }
 
   changes(
@@ -185,7 +228,7 @@ export class ClusterBackend implements Backend {
     to: number,
     resolution: number,
   ): Promise<Versioned<{ start: bigint; end: bigint }[]>> {
-    return this.#on(id, (b) => b.changes(id, from, to, resolution));
+    return this.#read(id, from !== 0 && to !== 0 ? to : 0, (b) => b.changes(id, from, to, resolution));
   }
 
   delete(id: StreamId, start: bigint, end: bigint): Promise<Version> {

@@ -69,6 +69,8 @@ let catalog: Catalog;
 const objects = new MemoryObjectStore();
 const members = new HandMembers();
 const nodes = new Map<string, ClusterNode>();
+/** Calls forwarded to each node's internal backend (what its internal gRPC port would serve). */
+const forwarded = new Map<string, number>();
 
 async function startNode(id: string, gcGraceMs = 600_000, leader = false): Promise<ClusterNode> {
   const node = await ClusterNode.start({
@@ -89,7 +91,11 @@ async function startNode(id: string, gcGraceMs = 600_000, leader = false): Promi
         get: (t, p) => {
           if (p === 'close') return async () => undefined;
           const v: unknown = Reflect.get(t, p, t);
-          return typeof v === 'function' ? v.bind(t) : v;
+          if (typeof v !== 'function') return v;
+          return (...args: unknown[]) => {
+            forwarded.set(internal, (forwarded.get(internal) ?? 0) + 1);
+            return v.apply(t, args);
+          };
         },
       });
     },
@@ -143,6 +149,8 @@ async function readAll(b: Backend, id: StreamId): Promise<{ times: bigint[]; val
 before(async () => {
   pgServer = await startPostgres();
   pool = new pg.Pool({ connectionString: pgServer.url, max: 8, query_timeout: 10_000 });
+  // The server stops before idle connections are closed at the end; as `arbor serve` does, log it.
+  pool.on('error', () => undefined);
   catalog = await openPgliteCatalog(null);
 });
 
@@ -279,6 +287,34 @@ describe('cluster nodes over PostgreSQL and an object store', { timeout: 120_000
     for (const id of ids) {
       assert.equal((await a.backend.streamInfo(id)).version, (await b.backend.streamInfo(id)).version);
     }
+  });
+
+  it('a pinned version is read on any node from the shared manifest and blocks, without the owner', async () => {
+    const a = nodes.get('node-a')!;
+    const b = nodes.get('node-b')!;
+    const id = ids.find((x) => b.ownerOf(b.shardOf(x)) === 'node-b');
+    assert.ok(id, 'node-b owns one of the streams');
+    await b.backend.flush(id);
+    const pinned = (await b.backend.streamInfo(id)).version;
+    const before = await readAll(b.backend, id);
+    const windowsBefore = await b.backend.alignedWindows(id, 0n, 1n << 40n, 36, pinned);
+    // Later writes make a newer version; the pinned one must not change.
+    const later = batchOf(200_000, 100, 5);
+    await b.backend.insert(id, later, 'never');
+    await b.backend.flush(id);
+    remember(id, later);
+    const served = a.views.served;
+    const calls = forwarded.get('node-b') ?? 0;
+    const points: bigint[] = [];
+    for await (const c of a.backend.rawValues(id, 0n, 3n << 60n, pinned)) points.push(...c.value.times);
+    assert.deepEqual(points, before.times, 'node-a reads the pinned version as it was');
+    const w = await a.backend.alignedWindows(id, 0n, 1n << 40n, 36, pinned);
+    assert.deepEqual(w.value, windowsBefore.value);
+    assert.equal(w.version, pinned);
+    assert.ok(a.views.served >= served + 2, "both reads went to node-a's view");
+    assert.equal(forwarded.get('node-b') ?? 0, calls, 'nothing was forwarded to the owner');
+    // Latest still comes from the owner, with the newer points.
+    assert.equal((await readAll(a.backend, id)).times.length, before.times.length + 100);
   });
 
   it('compaction retires what it emptied; the elected collector deletes it after the grace period; data stays intact', async () => {

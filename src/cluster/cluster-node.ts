@@ -17,6 +17,7 @@ import type { ObjectStore } from '../storage/object-store.ts';
 import { ClusterBackend, type ShardRouter, unowned } from './cluster-backend.ts';
 import { checkShardCount, dueGarbage, ensureClusterSchema, forgetGarbage, type Pool } from './pg-shards.ts';
 import { ownerOf, shardOf } from './placement.ts';
+import { ShardViews } from './replica.ts';
 import { ShardHost } from './shard-host.ts';
 
 /** What a node publishes about itself in etcd. */
@@ -77,6 +78,8 @@ export class ClusterNode implements ShardRouter {
   readonly backend: ClusterBackend;
   /** The Backend of the internal port: this node's own shards only (453 for any other). */
   readonly internal: ClusterBackend;
+  /** Read-only views of other nodes' shards, for pinned-version reads (replica.ts). */
+  readonly views: ShardViews;
   readonly #remotes = new Map<string, Promise<Backend & { close(): Promise<void> }>>();
   readonly #log: (line: string) => void;
   #timer: NodeJS.Timeout | null = null;
@@ -102,6 +105,7 @@ export class ClusterNode implements ShardRouter {
       ...(opts.engine ? { engine: opts.engine } : {}),
       log: this.#log,
     });
+    this.views = new ShardViews({ pool: opts.pool, objects: opts.objects, catalog: opts.catalog, shards: opts.shards });
     this.backend = new ClusterBackend(
       opts.catalog,
       this,
@@ -150,6 +154,17 @@ export class ClusterNode implements ShardRouter {
   ownerOf(shard: number): string | null {
     if (!this.opts.membership.isLive()) return null;
     return ownerOf(shard, [...this.opts.membership.members().keys()]);
+  }
+
+  /** Pinned-version reads of shards another node owns, from this node's read-only views. */
+  pinned<T>(shard: number, op: (b: Backend) => Promise<T>): Promise<T> | null {
+    if (this.ownerOf(shard) === this.opts.nodeId || this.#closed) return null;
+    return this.views.read(shard, op);
+  }
+
+  view(shard: number): Promise<Backend> | null {
+    if (this.ownerOf(shard) === this.opts.nodeId || this.#closed) return null;
+    return this.views.view(shard);
   }
 
   async route(shard: number): Promise<Backend> {
@@ -276,6 +291,7 @@ export class ClusterNode implements ShardRouter {
     await this.#compacting;
     await this.#ticking;
     // Commit and close our shards while we still own them, then leave: the next owners replay less.
+    await this.views.close();
     await this.host.closeAll('node stopping');
     await this.opts.membership.leave().catch(() => undefined);
     await this.opts.leadership?.resign().catch(() => undefined);

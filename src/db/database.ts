@@ -67,9 +67,15 @@ export class Database implements Backend {
    * cluster (src/cluster): `owns(id)` tells which. Reconciles that part only. Closing it closes the
    * engine, not the (shared) catalog.
    */
-  static async over(engine: Engine, catalog: Catalog, owns: (id: StreamId) => boolean): Promise<Database> {
+  static async over(
+    engine: Engine,
+    catalog: Catalog,
+    owns: (id: StreamId) => boolean,
+    opts: { readonly reconcile?: boolean } = {},
+  ): Promise<Database> {
     const db = new Database(engine, catalog, null, false);
-    await db.reconcile(owns);
+    // A read-only view of a shard (src/cluster/replica.ts) must not write: it skips reconciling.
+    if (opts.reconcile !== false) await db.reconcile(owns);
     return db;
   }
 
