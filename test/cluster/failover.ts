@@ -281,6 +281,8 @@ async function versionsCommittedTwice(catalogUrl: string): Promise<string[]> {
   }
 }
 
+const jsonBig = (_k: string, v: unknown): unknown => (typeof v === 'bigint' ? v.toString() : v);
+
 /** One run: fresh nodes, writers, one fault healed, then the checks. */
 export async function runFailover(
   infra: Infra,
@@ -383,6 +385,19 @@ export async function runFailover(
         problems.push(
           `stream ${id}: ${got.times.length} points stored, ${expected} expected (acknowledged + applied in-doubt)`,
         );
+      }
+      // A pinned version: every node answers it (non-owners from their read-only views) the same.
+      const pinned = (await readers[0]!.streamInfo(id)).version;
+      const stats = await Promise.all(readers.map((r) => r.alignedWindows(id, 0n, 3n << 60n, 50, pinned)));
+      for (const [i, w] of stats.entries()) {
+        const n = w.value.reduce((acc, x) => acc + Number(x.count), 0);
+        if (
+          w.version !== pinned ||
+          n !== got.times.length ||
+          JSON.stringify(w.value, jsonBig) !== JSON.stringify(stats[0]!.value, jsonBig)
+        ) {
+          problems.push(`stream ${id}: node ${run.nodes[i]!.id} answers version ${pinned} differently (${n} points)`);
+        }
       }
       // The HTTP API of every node gives the same count.
       for (const node of run.nodes) {
