@@ -52,16 +52,23 @@ export function versionsToKeep(
 
 const segmentOf = (addr: number): number => Math.floor(addr / 2 ** 32);
 
+/** Core nodes `markLive` visits between two turns of the event loop. */
+const YIELD_EVERY = 256;
+
 /** Live bytes per segment, over every retained root. */
 export async function markLive(store: TreeStore, roots: Iterable<NodeRef | null>): Promise<Map<number, number>> {
   const live = new Map<number, number>();
   const seen = new Set<number>();
+  let cores = 0;
   const visit = async (ref: NodeRef): Promise<void> => {
     if (seen.has(ref.addr)) return;
     seen.add(ref.addr);
     const seg = segmentOf(ref.addr);
     live.set(seg, (live.get(seg) ?? 0) + ref.len);
     if (ref.leaf) return;
+    // Cached nodes resolve as microtasks, which never let I/O in: yield now and then, so that
+    // requests keep being served while a large database is walked.
+    if (++cores % YIELD_EVERY === 0) await new Promise((r) => setImmediate(r));
     const node = await store.core(ref);
     for (let i = 0; i < FANOUT; i++) {
       const child = slotRef(node, i);

@@ -245,9 +245,13 @@ function startCompaction(database: Database, cfg: ServeConfig, io: ServeIO): { s
     return r.compaction ?? database.compact();
   };
   let running: Promise<void> | null = null;
+  // A compaction walks every retained tree; on a large database that takes a while. After one
+  // that took T ms the next waits at least 3·T, so compaction takes at most a quarter of the time.
+  let notBefore = 0;
   const timer = setInterval(() => {
-    if (running) return;
+    if (running || Date.now() < notBefore) return;
     io.err('arbor serve: compaction started');
+    const started = Date.now();
     running = run().then(
       (r) =>
         io.err(
@@ -258,6 +262,7 @@ function startCompaction(database: Database, cfg: ServeConfig, io: ServeIO): { s
     );
     void running.finally(() => {
       running = null;
+      notBefore = Date.now() + 3 * (Date.now() - started);
     });
   }, everyMs);
   timer.unref();
