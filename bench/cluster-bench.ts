@@ -80,6 +80,7 @@ async function perOpCosts(infra: Infra): Promise<Record<string, { p50: number; p
   };
   await store.close();
   const pool = new pg.Pool({ connectionString: infra.pg.url });
+  pool.on('error', () => undefined); // idle connections cut when the server stops at the end
   await ensureClusterSchema(pool);
   const shard = 1_000_000 + Math.floor(Math.random() * 1000);
   const manifest = await PgRecordLog.open(pool, shard, await takeShard(pool, shard, 'bench'));
@@ -95,6 +96,7 @@ async function perOpCosts(infra: Infra): Promise<Record<string, { p50: number; p
 /** Fenced manifest commits per second one PostgreSQL server takes from 16 shards at once. */
 async function pgCommitCapacity(infra: Infra): Promise<number> {
   const pool = new pg.Pool({ connectionString: infra.pg.url, max: 16 });
+  pool.on('error', () => undefined); // idle connections cut when the server stops at the end
   await ensureClusterSchema(pool);
   const base = 2_000_000 + Math.floor(Math.random() * 100_000);
   const logs = await Promise.all(

@@ -444,6 +444,8 @@ export async function startCeph(opts: StartCephOptions = {}): Promise<CephHandle
       ],
       deadline.remaining(),
     );
+    // The pinned SDK supports Node 20; its notice about future releases would clutter every log.
+    process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
     const client = new S3Client({
       endpoint,
       region: 'us-east-1',
