@@ -21,6 +21,7 @@ import { ensureClusterSchema, PgRecordLog, takeShard } from '../src/cluster/pg-s
 import type { StreamId } from '../src/core/types.ts';
 import { S3ObjectStore } from '../src/storage/s3-object-store.ts';
 import { type Infra, startInfra, startNodes } from '../test/cluster/cluster-harness.ts';
+import { quantile, timed } from '../test/cluster/timing.ts';
 
 const { values } = parseArgs({
   options: {
@@ -44,22 +45,6 @@ const load = () =>
     .map((x) => x.toFixed(1))
     .join(' ');
 
-const quantile = (xs: number[], q: number): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor(q * s.length))] ?? Number.NaN;
-};
-
-/** p50 / p90 of `n` calls of `op` (ms). */
-async function timeOp(n: number, op: (i: number) => Promise<unknown>): Promise<{ p50: number; p90: number }> {
-  const ms: number[] = [];
-  for (let i = 0; i < n; i++) {
-    const t = performance.now();
-    await op(i);
-    ms.push(performance.now() - t);
-  }
-  return { p50: quantile(ms, 0.5), p90: quantile(ms, 0.9) };
-}
-
 async function perOpCosts(infra: Infra): Promise<Record<string, { p50: number; p90: number }>> {
   const { ceph } = infra;
   const store = new S3ObjectStore({
@@ -73,10 +58,10 @@ async function perOpCosts(infra: Infra): Promise<Record<string, { p50: number; p
   const small = new Uint8Array(4096).fill(7);
   const big = new Uint8Array(1 << 20).fill(9);
   const costs: Record<string, { p50: number; p90: number }> = {
-    's3 create 4 KiB': await timeOp(n, (i) => store.create(`s/${i}`, small)),
-    's3 create 1 MiB': await timeOp(n, (i) => store.create(`b/${i}`, big)),
-    's3 ranged get 4 KiB': await timeOp(n, (i) => store.get(`b/${i}`, { offset: 4096, length: 4096 })),
-    's3 list (50 keys)': await timeOp(Math.min(n, 20), () => store.list('s/')),
+    's3 create 4 KiB': await timed(n, (i) => store.create(`s/${i}`, small)),
+    's3 create 1 MiB': await timed(n, (i) => store.create(`b/${i}`, big)),
+    's3 ranged get 4 KiB': await timed(n, (i) => store.get(`b/${i}`, { offset: 4096, length: 4096 })),
+    's3 list (50 keys)': await timed(Math.min(n, 20), () => store.list('s/')),
   };
   await store.close();
   const pool = new pg.Pool({ connectionString: infra.pg.url });
@@ -85,7 +70,7 @@ async function perOpCosts(infra: Infra): Promise<Record<string, { p50: number; p
   const shard = 1_000_000 + Math.floor(Math.random() * 1000);
   const manifest = await PgRecordLog.open(pool, shard, await takeShard(pool, shard, 'bench'));
   const rec = new Uint8Array(200).fill(3);
-  costs['pg fenced manifest commit'] = await timeOp(n, async () => {
+  costs['pg fenced manifest commit'] = await timed(n, async () => {
     manifest.append(rec);
     await manifest.sync();
   });

@@ -64,7 +64,7 @@ export class ShardViews {
   readonly #views = new Map<number, View>();
   readonly #retiring = new Map<NodeJS.Timeout, View>();
   #closed = false;
-  /** Reads answered by a view (not forwarded to the owner). */
+  /** Reads started on a view: `read` calls that it answered, and `view` hand-outs (streaming raw reads). */
   served = 0;
   /** Views opened (first open and refreshes). */
   opened = 0;

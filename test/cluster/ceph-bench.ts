@@ -7,16 +7,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { startCeph } from './ceph.ts';
+import { quantile } from './timing.ts';
 
 const argv = process.argv.slice(2);
 const argOf = (name: string, fallback: string) =>
   argv.includes(name) ? (argv[argv.indexOf(name) + 1] ?? fallback) : fallback;
 const N = Number(argOf('--n', '50'));
 const OUT = argOf('--out', '.bench/ceph.json');
-
-function quantile(sorted: readonly number[], q: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? Number.NaN;
-}
 
 const loadBefore = os.loadavg();
 const ceph = await startCeph();

@@ -18,6 +18,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { RemoteBackend } from '../../src/client/remote-backend.ts';
@@ -157,38 +158,25 @@ function pythonWriter(
         stdio: ['ignore', 'pipe', 'pipe'],
       },
     );
-    let buf = '';
     let err = '';
-    child.stdout.on('data', (d: Buffer) => {
-      buf += d.toString();
-      let i = buf.indexOf('\n');
-      while (i >= 0) {
-        const line = JSON.parse(buf.slice(0, i)) as {
-          ready?: boolean;
-          s: string;
-          t0: string;
-          n: number;
-          v?: number;
-          err?: string;
-        };
-        buf = buf.slice(i + 1);
-        i = buf.indexOf('\n');
-        if (line.ready) {
-          onReady();
-          continue;
-        }
-        out.push({
-          stream: line.s as StreamId,
-          t0: BigInt(line.t0),
-          n: line.n,
-          version: line.v ?? null,
-          at: Date.now() - clock.started,
-          ...(line.err ? { error: line.err } : {}),
-        });
+    createInterface({ input: child.stdout }).on('line', (text) => {
+      const line = JSON.parse(text) as { ready?: boolean; s: string; t0: string; n: number; v?: number; err?: string };
+      if (line.ready) {
+        onReady();
+        return;
       }
+      out.push({
+        stream: line.s as StreamId,
+        t0: BigInt(line.t0),
+        n: line.n,
+        version: line.v ?? null,
+        at: Date.now() - clock.started,
+        ...(line.err ? { error: line.err } : {}),
+      });
     });
     child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    child.on('exit', (code) =>
+    // 'close', not 'exit': every line it printed has been read by then.
+    child.on('close', (code) =>
       code === 0 ? resolve() : reject(new Error(`py_writer.py exited ${code}: ${err.slice(-2000)}`)),
     );
   });

@@ -22,6 +22,7 @@ import { ObjectRecordLog } from '../../src/storage/object-record-log.ts';
 import type { ObjectStore } from '../../src/storage/object-store.ts';
 import { S3ObjectStore } from '../../src/storage/s3-object-store.ts';
 import { requireCephBinaries, startCeph } from './ceph.ts';
+import { timed } from './timing.ts';
 
 const arg = (name: string, dflt: number): number => {
   const i = process.argv.indexOf(`--${name}`);
@@ -102,21 +103,6 @@ async function workload(name: string, store: ObjectStore & { stats: ObjectStoreS
   };
   await engine.close();
   return result;
-}
-
-function quantile(xs: number[], q: number): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor(q * s.length))] ?? Number.NaN;
-}
-
-async function timed(n: number, f: (i: number) => Promise<unknown>): Promise<{ p50: number; p90: number }> {
-  const ms: number[] = [];
-  for (let i = 0; i < n; i++) {
-    const t = performance.now();
-    await f(i);
-    ms.push(performance.now() - t);
-  }
-  return { p50: quantile(ms, 0.5), p90: quantile(ms, 0.9) };
 }
 
 async function roundTrips(store: ObjectStore): Promise<Record<string, { p50: number; p90: number }>> {

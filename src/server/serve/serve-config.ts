@@ -267,7 +267,8 @@ export function parseServeConfig(
       throw new UsageError(`${what} must be a whole number in 1..${max}`);
     return n;
   };
-  const cluster = clusterConfig(values, env, pick, grpcAddress(values, pick));
+  const grpc = checkAddress(pick(values.grpc, 'ARBOR_GRPC', DEFAULT_GRPC), '--grpc');
+  const cluster = clusterConfig(values, env, pick, grpc);
   return {
     data: data === ':memory:' ? null : data,
     // A cluster node has no data directory: its keys file is --keys-file or none.
@@ -285,7 +286,7 @@ export function parseServeConfig(
     ),
     maxBodyBytes:
       whole(values['max-body-mb'], 'ARBOR_MAX_BODY_MB', DEFAULT_MAX_BODY_MB, '--max-body-mb', 4096) * 1024 * 1024,
-    grpc: checkAddress(pick(values.grpc, 'ARBOR_GRPC', DEFAULT_GRPC), '--grpc'),
+    grpc,
     http: checkAddress(pick(values.http, 'ARBOR_HTTP', DEFAULT_HTTP), '--http'),
     snapdb: ((v) => (v === '' ? null : checkAddress(v, '--snapdb')))(pick(values.snapdb, 'ARBOR_SNAPDB', '')),
     apiKeys: [...new Set(apiKeys)],
@@ -301,9 +302,6 @@ export function parseServeConfig(
     help: values.help === true,
   };
 }
-
-const grpcAddress = (values: ParsedValues, pick: Pick): string =>
-  checkAddress(pick(values.grpc, 'ARBOR_GRPC', DEFAULT_GRPC), '--grpc');
 
 type ParsedValues = ReturnType<typeof parse>['values'];
 type Pick = (flag: string | undefined, name: string, def: string) => string;
