@@ -1,6 +1,7 @@
 // Start etcd-member-child.ts processes and follow their JSON event lines.
 import { type ChildProcess, spawn } from 'node:child_process';
 import path from 'node:path';
+import readline from 'node:readline';
 import type { ChildConfig } from './etcd-member-child.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..', '..');
@@ -42,18 +43,11 @@ export function startChild(config: ChildConfig): EtcdChild {
   void exited.then(() => all.delete(child));
   const events: ChildEvent[] = [];
   const waiters = new Set<() => void>();
-  let buf = '';
   let err = '';
   child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-  child.stdout.on('data', (d: Buffer) => {
-    buf += d.toString();
-    let nl = buf.indexOf('\n');
-    while (nl >= 0) {
-      const line = buf.slice(0, nl);
-      buf = buf.slice(nl + 1);
-      if (line.trim() !== '') events.push(JSON.parse(line) as ChildEvent);
-      nl = buf.indexOf('\n');
-    }
+  readline.createInterface({ input: child.stdout }).on('line', (line) => {
+    if (line.trim() === '') return;
+    events.push(JSON.parse(line) as ChildEvent);
     for (const w of waiters) w();
   });
   return {

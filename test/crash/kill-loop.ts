@@ -14,6 +14,7 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import readline from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { checkEngine } from '../../src/engine/check.ts';
 import { openEngineDir } from '../../src/engine/open-dir.ts';
@@ -48,23 +49,15 @@ export async function killLoop(opts: {
     const child = spawn(process.execPath, ['--import', 'tsx', CHILD, dir, String(c)], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
-    let buf = '';
     let ready = false;
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => {
       stderr += d.toString();
     });
-    child.stdout.on('data', (d: Buffer) => {
-      buf += d.toString();
-      let nl = buf.indexOf('\n');
-      while (nl >= 0) {
-        const line = buf.slice(0, nl);
-        buf = buf.slice(nl + 1);
-        if (line === 'ready') ready = true;
-        const m = /^ack (\d+) (\d+) (\d+)$/.exec(line);
-        if (m) acked.push({ c, w: Number(m[1]), k: Number(m[2]), n: Number(m[3]) });
-        nl = buf.indexOf('\n');
-      }
+    readline.createInterface({ input: child.stdout }).on('line', (line) => {
+      if (line === 'ready') ready = true;
+      const m = /^ack (\d+) (\d+) (\d+)$/.exec(line);
+      if (m) acked.push({ c, w: Number(m[1]), k: Number(m[2]), n: Number(m[3]) });
     });
     const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
     const deadline = Date.now() + 30_000;

@@ -4,6 +4,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import path from 'node:path';
+import readline from 'node:readline';
 
 const ROOT = path.resolve(import.meta.dirname, '..', '..');
 const MAIN = path.join(ROOT, 'src', 'cli', 'main.ts');
@@ -32,20 +33,12 @@ export function startServer(dir: string, args: readonly string[], timeoutMs = 12
     child.on('close', (code, signal) => r({ code, signal })),
   );
   const lines: string[] = [];
-  let errBuf = '';
   let out = '';
   let ready = false;
   const server: { onLine: ((line: string) => void) | null } = { onLine: null };
-  child.stderr.on('data', (d: Buffer) => {
-    errBuf += d.toString();
-    let nl = errBuf.indexOf('\n');
-    while (nl >= 0) {
-      const line = errBuf.slice(0, nl);
-      errBuf = errBuf.slice(nl + 1);
-      lines.push(line);
-      server.onLine?.(line);
-      nl = errBuf.indexOf('\n');
-    }
+  readline.createInterface({ input: child.stderr }).on('line', (line) => {
+    lines.push(line);
+    server.onLine?.(line);
   });
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
@@ -70,9 +63,7 @@ export function startServer(dir: string, args: readonly string[], timeoutMs = 12
     void exited.then(({ code, signal }) => {
       clearTimeout(timer);
       reject(
-        new Error(
-          `arbor serve exited (${code ?? signal}) before it was ready\n${out}\n${lines.slice(-40).join('\n')}\n${errBuf}`,
-        ),
+        new Error(`arbor serve exited (${code ?? signal}) before it was ready\n${out}\n${lines.slice(-40).join('\n')}`),
       );
     });
   });
