@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { connectionOver } from '../client/index.ts';
 import { Database } from '../db/database.ts';
+import { checkCommand } from './check.ts';
 import { createCommand, createStream, parseFilters, parsePairs } from './create.ts';
 import { exportCommand } from './export.ts';
 import { importCommand } from './import.ts';
@@ -134,8 +135,9 @@ describe('metadata commands', () => {
   });
 
   test('every command prints help with a description and examples', async () => {
-    const commands = [createCommand, lsCommand, infoCommand, importCommand, exportCommand, queryCommand];
+    const commands = [createCommand, lsCommand, infoCommand, importCommand, exportCommand, queryCommand, checkCommand];
     const write = process.stdout.write;
+    const texts = new Map<(argv: string[]) => Promise<void>, string>();
     for (const cmd of commands) {
       let text = '';
       process.stdout.write = ((s: string) => {
@@ -151,6 +153,15 @@ describe('metadata commands', () => {
       assert.match(text, /Usage:|arbor import csv FILE/);
       assert.match(text, /Examples:\n {2}arbor /);
       assert.match(text, /--data DIR/);
+      texts.set(cmd, text);
     }
+    // check's help names every option it parses, and shows each in an example.
+    const check = texts.get(checkCommand)!;
+    for (const option of ['--data', '--repair', '--json']) {
+      assert.match(check, new RegExp(`Usage: arbor check .*${option}`), option);
+      assert.match(check, new RegExp(`Examples:\\n(?: {2}arbor check .*\\n)*? {2}arbor check .*${option}`), option);
+    }
+    // export's help documents --flags.
+    assert.match(texts.get(exportCommand)!, /\n {2}--flags {2,}\S/);
   });
 });

@@ -199,6 +199,81 @@ describe('export', () => {
     assert.deepEqual(await exported(['rt/crashed'], { format: 'csv' }), clean);
   });
 
+  test("--flags exports each point's quality flags exactly in csv, json and arrow", async () => {
+    // More points than one Arrow batch and one insert batch, so several chunks and batches meet.
+    const n = 70_000;
+    const times = BigInt64Array.from({ length: n }, (_, i) => 1_355_287_855_000_000_000n + BigInt(i) * 20_000_000n);
+    const values = Float64Array.from({ length: n }, (_, i) => Math.sin(i) * 1e3 + i / 7);
+    const flags = Uint32Array.from({ length: n }, (_, i) => (i % 3 === 0 ? 0 : (i * 2_654_435_761) >>> 0));
+    flags[1] = 0xffff_ffff;
+    const s = await connectionOver(db).create({ collection: 'rt', tags: { name: 'flagged' } });
+    await s.insert({ times, values, flags });
+
+    const csv = (await exported(['rt/flagged'], { format: 'csv', flags: true })).toString().trimEnd().split('\n');
+    assert.equal(csv[0], 'time,time_iso,value,flags');
+    const rows = csv.slice(1).map((l) => l.split(','));
+    assert.equal(rows.length, n);
+    assert.deepEqual(
+      BigInt64Array.from(rows, (r) => BigInt(r[0]!)),
+      times,
+    );
+    assert.deepEqual(
+      Float64Array.from(rows, (r) => Number(r[2])),
+      values,
+    );
+    assert.deepEqual(
+      Uint32Array.from(rows, (r) => Number(r[3])),
+      flags,
+    );
+
+    const json = (await exported(['rt/flagged'], { format: 'json', flags: true })).toString().trimEnd().split('\n');
+    const objs = json.map((l) => JSON.parse(l) as { time: string; value: number; flags: number });
+    assert.deepEqual(
+      BigInt64Array.from(objs, (o) => BigInt(o.time)),
+      times,
+    );
+    assert.deepEqual(
+      Float64Array.from(objs, (o) => o.value),
+      values,
+    );
+    assert.deepEqual(
+      Uint32Array.from(objs, (o) => o.flags),
+      flags,
+    );
+
+    const table = tableFromIPC(await exported(['rt/flagged'], { format: 'arrow', flags: true }));
+    assert.deepEqual(
+      table.schema.fields.map((f) => [f.name, String(f.type)]),
+      [
+        ['time', 'Timestamp<NANOSECOND, UTC>'],
+        ['value', 'Float64'],
+        ['flags', 'Uint32'],
+      ],
+    );
+    const col = <T>(name: string) => table.getChild(name)!.toArray() as T;
+    assert.deepEqual(BigInt64Array.from(col<BigInt64Array>('time')), times);
+    assert.deepEqual(Float64Array.from(col<Float64Array>('value')), values);
+    assert.deepEqual(Uint32Array.from(col<Uint32Array>('flags')), flags);
+  });
+
+  test('--flags gives 0 for points stored without flags, and is refused for windows', async () => {
+    const csv = (await exported(['rt/clean'], { format: 'csv', flags: true })).toString().trimEnd().split('\n');
+    assert.equal(csv[0], 'time,time_iso,value,flags');
+    assert.deepEqual(
+      csv.slice(1).map((l) => l.split(',')[3]),
+      csv.slice(1).map(() => '0'),
+    );
+    assert.equal(csv.length, 6);
+    await assert.rejects(
+      exported(['rt/flagged'], { format: 'csv', flags: true, pointWidth: 30 }),
+      /--flags exports raw points only/,
+    );
+    await assert.rejects(
+      exported(['rt/flagged'], { format: 'arrow', flags: true, width: 1_000n }),
+      /--flags exports raw points only/,
+    );
+  });
+
   test('durations parse exactly', () => {
     assert.equal(parseWidth('1.5s'), 1_500_000_000n);
     assert.equal(parseWidth('250'), 250n);

@@ -23,6 +23,7 @@ import {
   Schema,
   Struct,
   TimestampNanosecond,
+  Uint32,
   Uint64,
   Utf8,
   vectorFromArray,
@@ -37,6 +38,7 @@ const HELP = `arbor export — write points or window statistics to a file
 
 Usage: arbor export <uuid | collection/name>... --format csv|json|arrow [--out FILE]
                     [--start T] [--end T] [--version V]... [--windows PW | --width DURATION]
+                    [--flags]
 
 Raw points by default; with --windows PW the statistics (min, mean, max, count, stddev) of the
 aligned windows [t, t + 2^PW ns), with --width DURATION of windows of that width from --start.
@@ -56,6 +58,9 @@ says which stream each row belongs to.
 Values are printed in their shortest exact form (JavaScript String(v)): re-reading the text
 gives the same float64, so a CSV export re-imports bit-for-bit.
 
+  --flags         raw points only: add a "flags" column, each point's uint32 quality flags
+                  (csv integer, json number, arrow uint32); 0 for points stored without flags,
+                  as in the raw-read API. Not allowed with --windows or --width.
   --version V     read this stream version (once per stream, in order; default: latest)
   --out FILE      write to FILE instead of stdout
   --data DIR      data directory (default $ARBOR_DATA or ./data)
@@ -65,6 +70,7 @@ Examples:
   arbor export pmu/kth01/frequency --format json --start 2012-12-12T05:00:00Z --end 2012-12-12T05:01:00Z
   arbor export pmu/kth01/magnitude pmu/kth01/angle --format arrow --out kth01.arrow
   arbor export pmu/kth01/frequency --format csv --width 1m      # one-minute statistics
+  arbor export pmu/kth01/frequency --format arrow --flags --out freq.arrow
   arbor export 4b9f3c1e-8a2d-4c55-9e0a-0d6f7e1b2a33 --format csv --windows 30 --version 12
 `;
 
@@ -87,6 +93,11 @@ export interface ExportOptions {
   readonly width?: bigint;
   /** Arrow: 'file' (default) or 'stream' IPC format. */
   readonly ipc?: 'file' | 'stream';
+  /**
+   * Raw exports: add a `flags` column (uint32). Points stored without flags read as 0, as in
+   * `Stream.valuesArray`, so a file has one schema whichever chunks carried flags.
+   */
+  readonly flags?: boolean;
 }
 
 export interface ExportSummary {
@@ -113,29 +124,32 @@ const jsonNumber = (v: number): string => (Number.isFinite(v) ? exactNumber(v) :
 
 /** One format's writer: rows go in as columns (raw) or StatPoints (windows). */
 interface Sink {
-  raw(label: string, times: BigInt64Array, values: Float64Array): Promise<void>;
+  /** `flags` is given exactly when the export has a flags column. */
+  raw(label: string, times: BigInt64Array, values: Float64Array, flags?: Uint32Array): Promise<void>;
   stats(label: string, windows: readonly StatPoint[]): Promise<void>;
   end(): Promise<void>;
 }
 
 const STAT_COLUMNS = ['min', 'mean', 'max', 'count', 'stddev'] as const;
 
-function csvSink(out: Out, multi: boolean, windows: boolean): Sink {
+function csvSink(out: Out, multi: boolean, windows: boolean, withFlags: boolean): Sink {
   const lead = multi ? 'stream,' : '';
   let headed = false;
   const head = async () => {
     if (headed) return;
     headed = true;
-    await write(out, `${lead}time,time_iso,${windows ? STAT_COLUMNS.join(',') : 'value'}\n`);
+    const cols = windows ? STAT_COLUMNS.join(',') : withFlags ? 'value,flags' : 'value';
+    await write(out, `${lead}time,time_iso,${cols}\n`);
   };
   return {
-    async raw(label, times, values) {
+    async raw(label, times, values, flags) {
       await head();
       const pre = multi ? `${csvField(label)},` : '';
       let text = '';
       for (let i = 0; i < times.length; i++) {
         const t = times[i]!;
-        text += `${pre}${t},${formatIso(t)},${exactNumber(values[i]!)}\n`;
+        const f = flags === undefined ? '' : `,${flags[i]!}`;
+        text += `${pre}${t},${formatIso(t)},${exactNumber(values[i]!)}${f}\n`;
       }
       await write(out, text);
     },
@@ -159,10 +173,12 @@ function csvSink(out: Out, multi: boolean, windows: boolean): Sink {
 function jsonSink(out: Out, multi: boolean): Sink {
   const pre = (label: string) => (multi ? `"stream":${JSON.stringify(label)},` : '');
   return {
-    async raw(label, times, values) {
+    async raw(label, times, values, flags) {
       let text = '';
-      for (let i = 0; i < times.length; i++)
-        text += `{${pre(label)}"time":"${times[i]}","value":${jsonNumber(values[i]!)}}\n`;
+      for (let i = 0; i < times.length; i++) {
+        const f = flags === undefined ? '' : `,"flags":${flags[i]!}`;
+        text += `{${pre(label)}"time":"${times[i]}","value":${jsonNumber(values[i]!)}${f}}\n`;
+      }
       await write(out, text);
     },
     async stats(label, ws) {
@@ -180,7 +196,7 @@ function jsonSink(out: Out, multi: boolean): Sink {
 }
 
 /** Concatenate typed-array parts into one array of `n` elements. */
-function concatParts<T extends BigInt64Array | Float64Array>(
+function concatParts<T extends BigInt64Array | Float64Array | Uint32Array>(
   parts: readonly T[],
   n: number,
   make: (n: number) => T,
@@ -198,7 +214,7 @@ function concatParts<T extends BigInt64Array | Float64Array>(
  * Arrow: rows are gathered as typed-array parts (copies: raw chunks are views into cached leaves)
  * into record batches of ≈ ARROW_BATCH_ROWS, which the IPC writer streams out as they are made.
  */
-function arrowSink(out: Out, multi: boolean, windows: boolean, ipc: 'file' | 'stream'): Sink {
+function arrowSink(out: Out, multi: boolean, windows: boolean, withFlags: boolean, ipc: 'file' | 'stream'): Sink {
   const f64 = (name: string) => new Field(name, new Float64(), false);
   const valueFields = windows
     ? [f64('min'), f64('mean'), f64('max'), new Field('count', new Uint64(), false), f64('stddev')]
@@ -207,6 +223,7 @@ function arrowSink(out: Out, multi: boolean, windows: boolean, ipc: 'file' | 'st
     ...(multi ? [new Field('stream', new Utf8(), false)] : []),
     new Field('time', new TimestampNanosecond('UTC'), false),
     ...valueFields,
+    ...(withFlags ? [new Field('flags', new Uint32(), false)] : []),
   ];
   const schema = new Schema(fields);
   const writer = ipc === 'file' ? new RecordBatchFileWriter() : new RecordBatchStreamWriter();
@@ -217,6 +234,7 @@ function arrowSink(out: Out, multi: boolean, windows: boolean, ipc: 'file' | 'st
   let labels: string[] = [];
   let times: BigInt64Array[] = [];
   let cols: Float64Array[][] = valueFields.map(() => []);
+  let flagParts: Uint32Array[] = [];
   let n = 0;
   const flush = async () => {
     if (n === 0) return;
@@ -239,23 +257,35 @@ function arrowSink(out: Out, multi: boolean, windows: boolean, ipc: 'file' | 'st
           data: BigUint64Array.from(data, (x) => BigInt(x)),
         });
       }),
+      ...(withFlags
+        ? [
+            makeData({
+              type: new Uint32(),
+              length: n,
+              nullCount: 0,
+              data: concatParts(flagParts, n, (k) => new Uint32Array(k)),
+            }),
+          ]
+        : []),
     ];
     writer.write(new RecordBatch(schema, makeData({ type: new Struct(fields), length: n, nullCount: 0, children })));
     labels = [];
     times = [];
     cols = cols.map(() => []);
+    flagParts = [];
     n = 0;
     if ((out as { writableNeedDrain?: boolean }).writableNeedDrain) await once(out, 'drain');
   };
-  const add = async (label: string, t: BigInt64Array, vs: readonly Float64Array[]) => {
+  const add = async (label: string, t: BigInt64Array, vs: readonly Float64Array[], fl?: Uint32Array) => {
     if (multi) for (let i = 0; i < t.length; i++) labels.push(label);
     times.push(t);
+    if (fl !== undefined) flagParts.push(fl);
     for (const [k, v] of vs.entries()) cols[k]!.push(v);
     n += t.length;
     if (n >= ARROW_BATCH_ROWS) await flush();
   };
   return {
-    raw: (label, ts, vs) => add(label, ts.slice(), [vs.slice()]),
+    raw: (label, ts, vs, fl) => add(label, ts.slice(), [vs.slice()], fl?.slice()),
     stats: (label, ws) => {
       const c = statColumns(ws);
       return add(label, c.times, [c.min, c.mean, c.max, c.count, c.stddev]);
@@ -340,12 +370,15 @@ export async function exportStreams(
   const set = await conn.streams(...idents);
   const multi = idents.length > 1;
   const windows = o.pointWidth !== undefined || o.width !== undefined;
+  const withFlags = o.flags ?? false;
+  if (withFlags && windows)
+    throw new UsageError('--flags exports raw points only; window statistics have no flags (drop --windows/--width)');
   const sink =
     o.format === 'csv'
-      ? csvSink(out, multi, windows)
+      ? csvSink(out, multi, windows, withFlags)
       : o.format === 'json'
         ? jsonSink(out, multi)
-        : arrowSink(out, multi, windows, o.ipc ?? 'file');
+        : arrowSink(out, multi, windows, withFlags, o.ipc ?? 'file');
   let rows = 0;
   for (const [k, s] of set.streams.entries()) {
     const d = s.descriptor ?? (await s.refresh()).descriptor!;
@@ -356,7 +389,8 @@ export async function exportStreams(
       continue;
     }
     for await (const c of s.values(o.start ?? MIN_TIME, o.end ?? MAX_TIME, { version })) {
-      await sink.raw(label, c.times, c.values);
+      const flags = withFlags ? (c.flags ?? new Uint32Array(c.times.length)) : undefined;
+      await sink.raw(label, c.times, c.values, flags);
       rows += c.times.length;
     }
   }
@@ -375,6 +409,7 @@ export async function exportCommand(argv: string[]): Promise<void> {
     windows: { type: 'string' },
     width: { type: 'string' },
     ipc: { type: 'string' },
+    flags: { type: 'boolean' },
     help: { type: 'boolean', short: 'h' },
   });
   if (has(p, 'help')) {
@@ -393,6 +428,9 @@ export async function exportCommand(argv: string[]): Promise<void> {
   if (pw !== undefined && !(/^\d+$/.test(pw) && Number(pw) <= 62))
     throw new UsageError(`--windows must be a point width 0–62, got ${pw}`);
   const width = flag(p, 'width');
+  // Checked here too so that a refused export creates no --out file.
+  if (has(p, 'flags') && (pw !== undefined || width !== undefined))
+    throw new UsageError('--flags exports raw points only; window statistics have no flags (drop --windows/--width)');
   const ipc = flag(p, 'ipc') ?? 'file';
   if (ipc !== 'file' && ipc !== 'stream')
     throw new UsageError(`--ipc must be file or stream, got ${JSON.stringify(ipc)}`);
@@ -410,6 +448,7 @@ export async function exportCommand(argv: string[]): Promise<void> {
     ...(end === undefined ? {} : { end }),
     ...(pw === undefined ? {} : { pointWidth: Number(pw) }),
     ...(width === undefined ? {} : { width: parseWidth(width) }),
+    ...(has(p, 'flags') ? { flags: true } : {}),
   };
   const file = flag(p, 'out');
   const db = await openDatabase(dataDir(p), { background: false });

@@ -8,8 +8,10 @@ import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { after, before, describe, it, test } from 'node:test';
+import { after, before, describe, it, mock, test } from 'node:test';
 import { sharedDataDir } from '../../test/shared-data.ts';
+import { Database } from '../db/database.ts';
+import { formatReport, importCsv } from './import.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 const PMU_DIR = sharedDataDir('openpmu-rio-2012');
@@ -131,5 +133,62 @@ describe('arbor import (the real CLI)', () => {
     const u = await arbor(dir, 'import', 'csv', 'x.csv');
     assert.equal(u.code, 1);
     assert.match(u.stderr, /give --stream S/);
+  });
+});
+
+describe('arbor import progress', () => {
+  test('a multi-MiB CSV shows parse and insert progress on stderr, then a summary with the row count', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'arbor-import-progress-'));
+    const db = await Database.open(null, { background: false });
+    const n = 200_000; // ~5 MiB: several 1 MiB read chunks, so several parse updates
+    const file = path.join(dir, 'big.csv');
+    const rows = ['time,value'];
+    for (let i = 0; i < n; i++) rows.push(`${1_700_000_000_000_000_000 + i * 1_000_000},${(i % 1000) / 8}`);
+    fs.writeFileSync(file, `${rows.join('\n')}\n`);
+    assert.ok(fs.statSync(file).size > 3 << 20);
+    // Off a terminal a progress line is due every 5 s. A clock that moves 6 s per reading makes
+    // every update due, without a test that depends on how fast this machine is.
+    let now = Date.now();
+    const clock = mock.method(Date, 'now', () => (now += 6_000));
+    const tty = process.stderr.isTTY;
+    process.stderr.isTTY = false;
+    let err = '';
+    const write = mock.method(process.stderr, 'write', (chunk: string | Uint8Array) => {
+      err += String(chunk);
+      return true;
+    });
+    let report: Awaited<ReturnType<typeof importCsv>>;
+    try {
+      report = await importCsv(db, file, {
+        create: { collection: 'lab', tags: { name: 'big' }, annotations: {}, allowNonFinite: false },
+      });
+    } finally {
+      write.mock.restore();
+      clock.mock.restore();
+      process.stderr.isTTY = tty;
+      await db.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+    const line = /^(parse big\.csv|insert): (\d+\.\d)% \((\d+) points, [\d.]+[kMG]? pts\/s, ETA \d+:\d\d\)$/;
+    const lines = err.trimEnd().split('\n');
+    const parsed = lines.map((l) => {
+      const m = line.exec(l);
+      assert.ok(m, `progress line: ${JSON.stringify(l)}`);
+      return { label: m[1]!, percent: Number(m[2]), points: Number(m[3]) };
+    });
+    const parse = parsed.filter((p) => p.label !== 'insert');
+    const insert = parsed.filter((p) => p.label === 'insert');
+    assert.ok(parse.length > 1, `several parse lines:\n${err}`);
+    for (let i = 1; i < parse.length; i++) {
+      assert.ok(parse[i]!.percent >= parse[i - 1]!.percent && parse[i]!.points >= parse[i - 1]!.points);
+    }
+    assert.equal(parse.at(-1)!.percent, 100);
+    assert.ok(parse.every((p) => p.points <= n));
+    // One insert batch (≤ 1M points): one line, all n points.
+    assert.deepEqual(insert, [{ label: 'insert', percent: 100, points: n }]);
+    assert.deepEqual([...new Set(parsed.map((p) => p.label))], ['parse big.csv', 'insert'], 'parse lines come first');
+    const summary = formatReport(report);
+    assert.match(summary, new RegExp(`^imported ${n} points into 1 stream from ${n} rows of `));
+    assert.match(summary, new RegExp(`\n {2}[0-9a-f-]{36} {2}lab/big {2}${n} points \\(created\\)\n$`));
   });
 });

@@ -187,3 +187,10 @@ export class Connection {
 
 /** A Connection over a Backend (the package's `open()` and `connect()` build on this). */
 export const connectionOver = (backend: Backend): Connection => new Connection(backend);
+
+/**
+ * `Database` is the name the user API is specified under (btrdb-python's connection object);
+ * `Connection` stays for existing code. One class, two names: `instanceof` works with either.
+ */
+export const Database = Connection;
+export type Database = Connection;

@@ -13,6 +13,7 @@ export {
   Connection,
   type CreateOptions,
   connectionOver,
+  Database,
   type LookupOptions,
   type StreamsOptions,
 } from './connection.ts';

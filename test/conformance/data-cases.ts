@@ -76,20 +76,28 @@ export function dataCases(ctx: Ctx): void {
       const pts = scattered(30_000, 7);
       await s.insert(columns(pts));
       let last = MIN_TIME - 1n;
-      let n = 0;
+      const chunks: { times: BigInt64Array; values: Float64Array }[] = [];
       for await (const chunk of s.values(MIN_TIME, MAX_INSERT_TIME)) {
         for (const t of chunk.times) {
           assert.ok(t >= last, 'chunks ascending');
           last = t;
         }
-        n += chunk.times.length;
+        // Copies: a chunk may be a view of a buffer the reader reuses.
+        chunks.push({ times: chunk.times.slice(), values: chunk.values.slice() });
       }
-      assert.equal(n, pts.length);
-      assertPointsEqual(
-        await s.valuesArray(MIN_TIME, MAX_INSERT_TIME),
-        modelOf(pts).values(MIN_TIME, MAX_INSERT_TIME),
-        'all',
-      );
+      // 30 000 points are more than one leaf (embedded) and one 5 000-point message (remote).
+      assert.ok(chunks.length > 1, `a large read arrives in several chunks, got ${chunks.length}`);
+      const joined = {
+        times: BigInt64Array.from(chunks.flatMap((c) => [...c.times])),
+        values: Float64Array.from(chunks.flatMap((c) => [...c.values])),
+      };
+      const model = modelOf(pts).values(MIN_TIME, MAX_INSERT_TIME);
+      assert.equal(joined.times.length, pts.length);
+      assertPointsEqual(joined, model, 'chunks joined');
+      const whole = await s.valuesArray(MIN_TIME, MAX_INSERT_TIME);
+      assert.deepEqual(whole.times, joined.times);
+      assert.deepEqual(whole.values, joined.values);
+      assertPointsEqual(whole, model, 'valuesArray');
     });
 
     test('an insert of more than 50 000 points is sent as batches of 50 000 and reads back whole', async () => {

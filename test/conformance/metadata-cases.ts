@@ -27,6 +27,42 @@ export function metadataCases(ctx: Ctx): void {
       assert.deepEqual(await ctx.conn.streamFromUuid(s.uuid).annotations(), {});
     });
 
+    test('update with replace removes the tag keys not given, bumping the property version once per call', async () => {
+      // The model: with replace, the given tags are the whole set; name, unit and ingress always
+      // exist (a removed one reads ''), any other tag (distiller) disappears when not given.
+      const replaced = (tags: Readonly<Record<string, string>>): Record<string, string> => ({
+        name: '',
+        unit: '',
+        ingress: '',
+        ...tags,
+      });
+      const collection = ctx.collection('tagrep');
+      const s = await ctx.conn.create({
+        collection,
+        tags: { name: 'x', unit: 'volts', ingress: 'pmu', distiller: 'd1' },
+      });
+      assert.deepEqual(await ctx.conn.streamFromUuid(s.uuid).tags(), {
+        name: 'x',
+        unit: 'volts',
+        ingress: 'pmu',
+        distiller: 'd1',
+      });
+      const steps: Record<string, string>[] = [
+        { name: 'x', unit: 'kV', ingress: 'pmu' }, // distiller removed, unit changed
+        { name: 'x', unit: 'kV' }, // ingress removed
+        { name: 'x' }, // unit removed
+        { name: 'x', distiller: 'd2' }, // a removed key can come back
+      ];
+      for (const tags of steps) {
+        const before = await ctx.conn.streamFromUuid(s.uuid).propertyVersion();
+        const pv = await s.update({ tags, replace: true });
+        const fresh = ctx.conn.streamFromUuid(s.uuid);
+        assert.equal(pv, before + 1, `one bump for ${JSON.stringify(tags)}`);
+        assert.equal(await fresh.propertyVersion(), pv);
+        assert.deepEqual(await fresh.tags(), replaced(tags), JSON.stringify(tags));
+      }
+    });
+
     test('update from a handle whose property version is stale fails with 423 and changes nothing', async () => {
       const s = await ctx.stream({ annotations: { a: '1' } });
       const other = ctx.conn.streamFromUuid(s.uuid);

@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { it } from 'node:test';
+import { Connection, Database, open } from '../../src/index.ts';
 
 it('the README embedded example runs and prints what its comments say', () => {
   const readme = fs.readFileSync('README.md', 'utf8');
@@ -30,5 +31,15 @@ it('the README embedded example runs and prints what its comments say', () => {
     assert.equal(lines.at(-1), '7200', out);
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+it('open() returns an instance of the exported Database (also exported as Connection)', async () => {
+  const db = await open(null, { background: false });
+  try {
+    assert.ok(db instanceof Database);
+    assert.equal(Database, Connection);
+  } finally {
+    await db.close();
   }
 });
