@@ -14,7 +14,7 @@
  */
 import type pg from 'pg';
 import { DbError } from '../core/errors.ts';
-import type { Lsn, RecordLog } from '../storage/types.ts';
+import type { LogSyncStats, Lsn, RecordLog } from '../storage/types.ts';
 
 export type Pool = pg.Pool;
 
@@ -182,6 +182,9 @@ export class PgRecordLog implements RecordLog {
   #failure: Error | undefined;
   #fenced = false;
   #flushing: Promise<void> | null = null;
+  /** Committed transactions that appended records, and those records (syncStats). */
+  #syncs = 0;
+  #syncedRecords = 0;
 
   private constructor(
     private readonly pool: Pool,
@@ -262,6 +265,8 @@ export class PgRecordLog implements RecordLog {
       );
       this.#durable = end;
       for (const s of batch) this.#bytes += s.payload.length;
+      this.#syncs++;
+      this.#syncedRecords += batch.length;
     } catch (e) {
       // Everything staged is discarded (never acknowledged); the LSNs from durableLsn on are reused.
       this.#staged = [];
@@ -348,6 +353,10 @@ export class PgRecordLog implements RecordLog {
 
   async roll(): Promise<void> {
     // Rows, not files: nothing to roll.
+  }
+
+  syncStats(): LogSyncStats {
+    return { syncs: this.#syncs, records: this.#syncedRecords };
   }
 
   bytes(): number {

@@ -16,7 +16,7 @@ import { Database } from '../db/database.ts';
 import { Engine } from '../engine/engine.ts';
 import { ObjectBlockStore } from '../storage/object-block-store.ts';
 import type { ObjectStore } from '../storage/object-store.ts';
-import type { Lsn, RecordLog } from '../storage/types.ts';
+import type { LogSyncStats, Lsn, RecordLog } from '../storage/types.ts';
 import { PgRecordLog, type Pool } from './pg-shards.ts';
 import { shardOf } from './placement.ts';
 
@@ -36,6 +36,9 @@ class NoWal implements RecordLog {
   }
   async truncateBefore(): Promise<void> {}
   async roll(): Promise<void> {}
+  syncStats(): LogSyncStats {
+    return { syncs: 0, records: 0 };
+  }
   bytes(): number {
     return 0;
   }

@@ -168,10 +168,17 @@ class WindowSink {
   private readonly acc = new Summary();
   readonly out: StatPoint[] = [];
 
-  /** `first`: with a step, the first window's start (empty windows are padded from there). */
+  /**
+   * `first`: with a step, the first window's start (empty windows are padded from there).
+   * `tooMany`: called (and expected to throw) when the answer would exceed `max` windows.
+   */
   constructor(
     private readonly step: bigint,
     private readonly first: bigint = 0n,
+    private readonly max: number = MAX_WINDOWS,
+    private readonly tooMany: () => never = () => {
+      throw new DbError(415, `the query would return more than ${MAX_WINDOWS} windows`);
+    },
   ) {}
 
   private moveTo(w: bigint): void {
@@ -186,7 +193,10 @@ class WindowSink {
   }
 
   private emit(w: bigint): void {
-    if (this.acc.count > 0 || this.step > 0n) this.out.push(this.acc.toStatPoint(w));
+    if (this.acc.count > 0 || this.step > 0n) {
+      if (this.out.length >= this.max) this.tooMany();
+      this.out.push(this.acc.toStatPoint(w));
+    }
     this.acc.reset();
   }
 
@@ -269,13 +279,21 @@ export async function alignedWindows(
   start: bigint,
   end: bigint,
   pw: number,
+  maxWindows: number = MAX_WINDOWS,
 ): Promise<StatPoint[]> {
   const s = alignDown(start, pw);
   const e = alignDown(end, pw);
   if (s >= e || root === null) return [];
   const width = 1n << BigInt(pw);
   const windowOf = (t: bigint): bigint => alignDown(t, pw);
-  const sink = new WindowSink(0n);
+  // Only windows holding points are answered, so the cap counts those: a sparse stream can be
+  // asked at a small pw over a long range. The answer is one array, so it is bounded.
+  const sink = new WindowSink(0n, 0n, maxWindows, () => {
+    throw new DbError(
+      415,
+      `aligned windows query would return more than ${maxWindows} windows: raise pw (pw=${pw} now) or narrow the range`,
+    );
+  });
   await visit(
     store,
     root,

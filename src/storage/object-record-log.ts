@@ -2,7 +2,7 @@ import { corruption, DbError } from '../core/errors.ts';
 import { GroupCommit } from './group-commit.ts';
 import type { ObjectStore } from './object-store.ts';
 import { crc32, RECORD_HEADER_BYTES, readU32, recordProblem, writeRecord, writeU32 } from './record-format.ts';
-import type { Lsn, RecordLog } from './types.ts';
+import type { LogSyncStats, Lsn, RecordLog } from './types.ts';
 
 /**
  * A RecordLog over an ObjectStore: the WAL of a cluster shard (format:
@@ -120,6 +120,8 @@ export class ObjectRecordLog implements RecordLog {
   private readonly readConcurrency: number;
   /** Objects written, and their bytes (headers included), since open. */
   readonly written = { objects: 0, bytes: 0 };
+  /** Records made durable by those objects. */
+  private syncedRecords = 0;
 
   private constructor(
     readonly store: ObjectStore,
@@ -315,6 +317,11 @@ export class ObjectRecordLog implements RecordLog {
     await this.sync();
   }
 
+  /** `syncs` = data objects created (one per group commit; seals written at open are not counted). */
+  syncStats(): LogSyncStats {
+    return { syncs: this.written.objects, records: this.syncedRecords };
+  }
+
   /** Bytes of the objects still considered (headers included) plus the staged records. */
   bytes(): number {
     let n = 0;
@@ -368,6 +375,7 @@ export class ObjectRecordLog implements RecordLog {
     }
     this.written.objects++;
     this.written.bytes += body.length;
+    this.syncedRecords += take.length;
     this.nextSeq++;
     this.objects.push({ ...header, key, end: start + bytes, size: body.length });
     this.staged = this.staged.slice(take.length);

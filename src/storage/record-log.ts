@@ -8,7 +8,7 @@ import { readRecords } from './record-scan.ts';
 import { SegmentChain } from './segment-chain.ts';
 import { SegmentFile, type SegmentIo } from './segment-file.ts';
 import { encodeSegmentHeader, LOG_SEGMENT } from './segment-header.ts';
-import type { Lsn, RecordLog } from './types.ts';
+import type { LogSyncStats, Lsn, RecordLog } from './types.ts';
 
 export interface RecordLogOptions {
   /** Roll to a new segment when an append would take the current one past this size. Default 64 MiB. */
@@ -56,6 +56,13 @@ export class SegmentedRecordLogImpl implements SegmentedRecordLog {
   private readonly chain: SegmentChain;
   private closed = false;
   private failed: DbError | undefined;
+  /**
+   * End LSNs of appended records not yet counted as durable, oldest first, from `unsyncedHead` on
+   * (syncStats counts a record once the durable end passes its end).
+   */
+  private unsynced: number[] = [];
+  private unsyncedHead = 0;
+  private syncedRecords = 0;
 
   constructor(
     readonly env: Env,
@@ -87,6 +94,8 @@ export class SegmentedRecordLogImpl implements SegmentedRecordLog {
     if (seg.end > LOG_SEGMENT.bytes && seg.end + len > this.limits.segmentBytes) seg = this.stageRoll();
     const { buf, pos, offset } = seg.stage(len);
     writeRecord(buf, pos, payload);
+    this.settle();
+    this.unsynced.push(seg.base + offset + len);
     return seg.base + offset;
   }
 
@@ -203,6 +212,12 @@ export class SegmentedRecordLogImpl implements SegmentedRecordLog {
     return { ...this.io.stats };
   }
 
+  /** `syncs` = fdatasyncs of this log's segment files (IoStats.syncs); `records` = records they made durable. */
+  syncStats(): LogSyncStats {
+    this.settle();
+    return { syncs: this.io.stats.syncs, records: this.syncedRecords };
+  }
+
   /** Sync what is staged, then release the files. */
   async close(): Promise<void> {
     if (this.closed) return;
@@ -245,13 +260,36 @@ export class SegmentedRecordLogImpl implements SegmentedRecordLog {
       { cause },
     );
     const fallback = this.segs.findLast((s) => s.durable > 0);
+    this.settle();
     const dropped = this.chain.discardUnsynced(fallback);
+    // A flush that failed in a later segment may have made an earlier one durable: those records
+    // stay (replay finds them); the rest are gone and never become durable.
+    this.settle();
+    this.unsynced = [];
+    this.unsyncedHead = 0;
     if (dropped.length === 0) return;
     this.segs = this.segs.filter((s) => !dropped.includes(s));
     for (const seg of dropped) {
       await seg.close().catch(() => {});
       await this.env.remove(seg.path).catch(() => {});
     }
+  }
+
+  /** Count the records the durable end has passed since the last call. */
+  private settle(): void {
+    const durable = this.chain.durable;
+    const ends = this.unsynced;
+    let i = this.unsyncedHead;
+    while (i < ends.length && (ends[i] as number) <= durable) i++;
+    this.syncedRecords += i - this.unsyncedHead;
+    if (i === ends.length) {
+      this.unsynced = [];
+      i = 0;
+    } else if (i > 4096 && i * 2 > ends.length) {
+      this.unsynced = ends.slice(i);
+      i = 0;
+    }
+    this.unsyncedHead = i;
   }
 
   private writable(): void {

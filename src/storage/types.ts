@@ -85,6 +85,23 @@ export interface RecordLog {
   truncateBefore(before: Lsn): Promise<void>;
   /** Start a new segment at the next LSN. */
   roll(): Promise<void>;
+  /** Durability operations performed since open and the records they made durable (metrics). */
+  syncStats(): LogSyncStats;
   bytes(): number;
   close(): Promise<void>;
+}
+
+/**
+ * What a RecordLog's group commit did since the log was opened: `records / syncs` is the average
+ * group size (how many appends one fsync served).
+ */
+export interface LogSyncStats {
+  /**
+   * Durability operations issued: fdatasyncs of segment files for a file log (opening and
+   * recovery included; a group commit that spans a segment roll syncs each segment), object
+   * creates for an object-store log, transactions for a PostgreSQL log.
+   */
+  readonly syncs: number;
+  /** Appended records those operations made durable (records discarded after a failed sync are not counted). */
+  readonly records: number;
 }

@@ -18,9 +18,10 @@ import {
 } from '../../wire/index.ts';
 import { ApiKeyAuth } from '../service/auth.ts';
 import type { ServiceOptions } from '../service/context.ts';
+import { RpcMetrics } from '../service/rpc-metrics.ts';
 import { createBTrDBService } from '../service/service.ts';
 import { createGrpcHandlers } from './handlers.ts';
-import { applyInsertBudget, DEFAULT_MAX_INFLIGHT_INSERT_BYTES, InsertBudget } from './insert-budget.ts';
+import { DEFAULT_MAX_INFLIGHT_INSERT_BYTES, InsertBudget } from './insert-budget.ts';
 
 /** Most points accepted in one Insert message: 20× btrdb-python's 50,000-point batches. */
 export const MAX_INSERT_POINTS = 1_000_000;
@@ -61,6 +62,8 @@ export interface GrpcServerOptions {
   readonly maxInflightInsertBytes?: number;
   /** Log hook for undecodable requests and internal errors. */
   readonly log?: (message: string) => void;
+  /** Where calls are counted by RPC and outcome (share it with the HTTP server's /metrics). Default: a new one. */
+  readonly metrics?: RpcMetrics;
 }
 
 export interface GrpcServer {
@@ -72,6 +75,8 @@ export interface GrpcServer {
   readonly activeCalls: number;
   /** The in-flight insert budget (bytes held now, refusals so far). */
   readonly insertBudget: InsertBudget;
+  /** Calls by RPC and outcome, with latencies (requests grpc-js refuses before a handler runs are not in it). */
+  readonly metrics: RpcMetrics;
   /** Graceful stop; resolves with true when every call finished within `graceMs`. */
   close(graceMs?: number): Promise<boolean>;
 }
@@ -106,6 +111,8 @@ export async function startGrpcServer(opts: GrpcServerOptions): Promise<GrpcServ
     proxyEndpoints: () => advertised,
     ...opts.service,
   });
+  const insertBudget = new InsertBudget(opts.maxInflightInsertBytes ?? DEFAULT_MAX_INFLIGHT_INSERT_BYTES);
+  const metrics = opts.metrics ?? new RpcMetrics();
   const handlers = createGrpcHandlers(service, {
     auth: opts.auth ?? new ApiKeyAuth(opts.apiKeys ?? []),
     shutdown: shutdown.signal,
@@ -116,9 +123,9 @@ export async function startGrpcServer(opts: GrpcServerOptions): Promise<GrpcServ
     onCallEnd: () => {
       active--;
     },
+    insertBudget,
+    metrics,
   });
-  const insertBudget = new InsertBudget(opts.maxInflightInsertBytes ?? DEFAULT_MAX_INFLIGHT_INSERT_BYTES);
-  applyInsertBudget(handlers, insertBudget);
   server.addService(definition, handlers);
   const credentials =
     opts.tls === undefined
@@ -138,6 +145,7 @@ export async function startGrpcServer(opts: GrpcServerOptions): Promise<GrpcServ
       return active;
     },
     insertBudget,
+    metrics,
     close(graceMs = 10_000) {
       closing ??= new Promise<boolean>((resolve) => {
         shutdown.abort();

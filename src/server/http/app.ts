@@ -9,6 +9,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Backend } from '../../db/backend.ts';
 import { ApiKeyAuth } from '../service/index.ts';
 import { httpRouteAccess, permissionDenied, roleAllows } from '../service/roles.ts';
+import type { RpcMetrics } from '../service/rpc-metrics.ts';
 import { HttpError, httpErrorOf } from './errors.ts';
 import { LIVE_ROUTES } from './live.ts';
 import { HttpMetrics } from './metrics.ts';
@@ -30,7 +31,7 @@ export interface HttpAppOptions {
   readonly webRoot?: string | null;
   /** Largest request body in bytes (default 64 MiB). */
   readonly maxBodyBytes?: number;
-  /** Most windows per Windows request (default 1 000 000). */
+  /** Most windows per windows / aligned-windows / count request, checked before the read (default 1 000 000). */
   readonly maxWindows?: number;
   /** Live (SSE): events a subscriber may fall behind before 426 (default 1024). */
   readonly liveMaxPending?: number;
@@ -40,9 +41,13 @@ export interface HttpAppOptions {
   readonly stats?: () => Promise<ServerStats>;
   /** Where faults of the server (not DbErrors) are reported. */
   readonly log?: (line: string) => void;
+  /** The gRPC server's request metrics, rendered on /metrics too (`arbor serve` shares them). */
+  readonly grpcMetrics?: RpcMetrics;
 }
 
 export const DEFAULT_MAX_BODY_BYTES = 64 * 1024 * 1024;
+/** Windows one window query may answer (they are built in memory whole), unless `maxWindows` says otherwise. */
+export const DEFAULT_MAX_WINDOWS = 1_000_000;
 
 export interface HttpApp {
   readonly handle: (req: IncomingMessage, res: ServerResponse) => void;
@@ -77,14 +82,14 @@ function match(segments: readonly string[], parts: readonly string[]): Record<st
 
 export function createHttpApp(backend: Backend, opts: HttpAppOptions = {}): HttpApp {
   const auth = opts.auth ?? new ApiKeyAuth(opts.apiKeys ?? []);
-  const metrics = new HttpMetrics();
+  const metrics = new HttpMetrics(opts.grpcMetrics);
   const closing = new AbortController();
   const webRoot = opts.webRoot === undefined ? DEFAULT_WEB_ROOT : opts.webRoot;
   const app: AppContext = {
     backend,
     metrics,
     maxBodyBytes: opts.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
-    maxWindows: opts.maxWindows ?? 1_000_000,
+    maxWindows: opts.maxWindows ?? DEFAULT_MAX_WINDOWS,
     live: { maxPending: opts.liveMaxPending ?? 1024, heartbeatMs: opts.liveHeartbeatMs ?? 15_000 },
     closing: closing.signal,
     ...(opts.stats ? { stats: opts.stats } : {}),

@@ -1,9 +1,12 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { tableFromIPC } from 'apache-arrow';
+import { DbError } from '../../core/errors.ts';
+import type { Backend } from '../../db/backend.ts';
 import { type Database, openDatabase } from '../../db/database.ts';
 import { type Answer, countingBackend, errorOf, stalledGet, TestClient } from './http-testing.ts';
 import { type HttpServer, startHttpServer } from './index.ts';
+import { pointsFromJson } from './insert-body.ts';
 
 let db: Database;
 let server: HttpServer;
@@ -389,6 +392,76 @@ describe('data', () => {
     assert.match(errorOf(many).message, /windows requested/);
   });
 
+  test('aligned windows are capped like windows: at the limit answers, one more is refused before any read', async () => {
+    const limit = 1000;
+    let reads = 0;
+    const spy = new Proxy(db as Backend, {
+      get(target, prop, receiver) {
+        const v: unknown = Reflect.get(target, prop, receiver);
+        if (typeof v !== 'function') return v;
+        return (...args: unknown[]) => {
+          if (prop === 'alignedWindows' || prop === 'windows') reads++;
+          return (v as (...a: unknown[]) => unknown).apply(target, args);
+        };
+      },
+    });
+    const capped = await startHttpServer(spy, { address: '127.0.0.1:0', webRoot: null, maxWindows: limit });
+    const c = new TestClient(capped.url);
+    // Window index of t at width w, rounded toward −∞ (the engine floors both ends of the range).
+    const slot = (t: bigint, w: bigint): bigint => (t >= 0n ? t / w : -((-t + w - 1n) / w));
+    const slots = (start: bigint, end: bigint, pw: number): bigint => {
+      const w = 2n ** BigInt(pw);
+      const n = slot(end, w) - slot(start, w);
+      return n > 0n ? n : 0n;
+    };
+    try {
+      for (const [start, pw] of [
+        [-13n, 3],
+        [1003n, 0],
+        [999n, 7],
+      ] as const) {
+        const w = 2n ** BigInt(pw);
+        // The largest end with exactly `limit` windows, and the smallest with one more.
+        const atLimit = (slot(start, w) + BigInt(limit) + 1n) * w - 1n;
+        const over = atLimit + 1n;
+        assert.equal(slots(start, atLimit, pw), BigInt(limit));
+        assert.equal(slots(start, over, pw), BigInt(limit) + 1n);
+        const q = (end: bigint, extra = '') =>
+          `/api/streams/${s.uuid}/aligned-windows?start=${start}&end=${end}&pw=${pw}${extra}`;
+        const ok = await c.get(q(atLimit));
+        assert.equal(ok.status, 200, ok.text);
+        assert.deepEqual(ok.json, (await api.get(q(atLimit))).json, 'the capped server answers as the default one');
+        assert.ok(json<{ windows: WindowJson[] }>(ok).windows.length > 0);
+        const version = json<StreamJson>(await c.get(`/api/streams/${s.uuid}`)).version;
+        const before = reads;
+        for (const extra of ['', '&format=ndjson', '&format=csv', '&format=arrow']) {
+          const no = await c.get(q(over, extra));
+          assert.equal(no.status, 400, `${start} pw ${pw}${extra}: ${no.text}`);
+          assert.deepEqual(Object.keys(no.json as object), ['error']);
+          const e = errorOf(no);
+          assert.deepEqual([e.code, e.name], [438, 'InvalidParameter']);
+          assert.match(
+            e.message,
+            new RegExp(`^${limit + 1} windows requested, at most ${limit} per request: raise pw`),
+          );
+        }
+        const count = await c.get(`/api/streams/${s.uuid}/count?start=${start}&end=${over}&pw=${pw}`);
+        assert.deepEqual([count.status, errorOf(count).code], [400, 438]);
+        assert.equal(reads, before, 'a refused request reads nothing');
+        assert.equal(json<StreamJson>(await c.get(`/api/streams/${s.uuid}`)).version, version);
+      }
+      // The same limit, code and error shape as /windows.
+      const wins = await c.get(`/api/streams/${s.uuid}/windows?start=0&end=${limit + 1}&width=1`);
+      assert.equal(wins.status, 400);
+      assert.deepEqual(Object.keys(errorOf(wins)).sort(), ['code', 'message', 'name']);
+      assert.deepEqual([errorOf(wins).code, errorOf(wins).name], [438, 'InvalidParameter']);
+      assert.match(errorOf(wins).message, new RegExp(`^${limit + 1} windows requested, at most ${limit} per request`));
+      assert.equal((await c.get(`/api/streams/${s.uuid}/windows?start=0&end=${limit}&width=1`)).status, 200);
+    } finally {
+      await capped.close();
+    }
+  });
+
   test('nearest looks forward and strictly backward, and finding nothing is 404 NoSuchPoint', async () => {
     assert.deepEqual(json(await api.get(`/api/streams/${s.uuid}/nearest?time=2500`)), {
       time: '3000',
@@ -709,6 +782,23 @@ describe('metrics and OpenAPI', () => {
       );
     }
     assert.deepEqual(doc.paths['/healthz']?.get?.security, []);
+    // Every route that reads a body publishes it: required-ness, and a schema per media type.
+    for (const r of server.app.routes) {
+      const op = doc.paths[r.path]?.[r.method.toLowerCase()] as unknown as {
+        requestBody?: { required: boolean; content: Record<string, { schema?: unknown }> };
+      };
+      if (r.body === undefined) {
+        assert.equal(op.requestBody, undefined, `${r.method} ${r.path} reads no body`);
+        continue;
+      }
+      assert.ok(op.requestBody, `${r.method} ${r.path} documents its body`);
+      assert.equal(op.requestBody.required, r.body.required, `${r.method} ${r.path}`);
+      assert.deepEqual(Object.keys(op.requestBody.content), Object.keys(r.body.content), `${r.method} ${r.path}`);
+      for (const [type, media] of Object.entries(op.requestBody.content)) {
+        assert.deepEqual(media.schema, r.body.content[type], `${r.method} ${r.path} ${type} schema`);
+        assert.equal(typeof media.schema, 'object', `${r.method} ${r.path} ${type} has a schema`);
+      }
+    }
     const insertOp = doc.paths['/api/streams/{uuid}/points']?.post as unknown as {
       requestBody: { content: Record<string, unknown> };
     };
@@ -717,6 +807,181 @@ describe('metrics and OpenAPI', () => {
       'text/csv',
       'application/vnd.apache.arrow.stream',
     ]);
+  });
+});
+
+/**
+ * A small evaluator of the JSON Schema keywords the OpenAPI document uses, written here so the
+ * published insert schema is checked by something other than the code it describes. A keyword it
+ * does not know fails the test (the schema grew and this checker must learn it).
+ */
+function schemaAccepts(schema: unknown, v: unknown): boolean {
+  assert.ok(typeof schema === 'object' && schema !== null && !Array.isArray(schema), 'a schema is an object');
+  const sc = schema as Record<string, unknown>;
+  const typeOf = (x: unknown): string =>
+    x === null
+      ? 'null'
+      : Array.isArray(x)
+        ? 'array'
+        : typeof x === 'number' && Number.isInteger(x)
+          ? 'integer'
+          : typeof x;
+  for (const [k, arg] of Object.entries(sc)) {
+    switch (k) {
+      case 'description':
+      case 'examples':
+      case 'default':
+      case 'title':
+      case 'format': // an annotation in JSON Schema 2020-12 unless a vocabulary asserts it
+        break;
+      case 'type': {
+        const t = typeOf(v);
+        const ok = arg === t || (arg === 'number' && t === 'integer');
+        if (!ok) return false;
+        break;
+      }
+      case 'enum':
+        if (!(arg as unknown[]).some((e) => e === v)) return false;
+        break;
+      case 'minimum':
+        if (typeof v === 'number' && v < (arg as number)) return false;
+        break;
+      case 'maximum':
+        if (typeof v === 'number' && v > (arg as number)) return false;
+        break;
+      case 'pattern':
+        if (typeof v === 'string' && !new RegExp(arg as string, 'u').test(v)) return false;
+        break;
+      case 'minItems':
+        if (Array.isArray(v) && v.length < (arg as number)) return false;
+        break;
+      case 'maxItems':
+        if (Array.isArray(v) && v.length > (arg as number)) return false;
+        break;
+      case 'items':
+        if (Array.isArray(v) && !v.every((x) => schemaAccepts(arg, x))) return false;
+        break;
+      case 'anyOf':
+        if (!(arg as unknown[]).some((s) => schemaAccepts(s, v))) return false;
+        break;
+      case 'oneOf':
+        if ((arg as unknown[]).filter((s) => schemaAccepts(s, v)).length !== 1) return false;
+        break;
+      case 'required':
+        if (typeOf(v) === 'object' && !(arg as string[]).every((p) => Object.hasOwn(v as object, p))) return false;
+        break;
+      case 'properties':
+        if (typeOf(v) === 'object') {
+          for (const [p, ps] of Object.entries(arg as Record<string, unknown>)) {
+            const o = v as Record<string, unknown>;
+            if (Object.hasOwn(o, p) && !schemaAccepts(ps, o[p])) return false;
+          }
+        }
+        break;
+      case 'additionalProperties':
+        if (typeOf(v) === 'object') {
+          const known = Object.keys((sc.properties ?? {}) as object);
+          for (const [p, x] of Object.entries(v as object)) {
+            if (known.includes(p)) continue;
+            if (arg === false || (arg !== true && !schemaAccepts(arg, x))) return false;
+          }
+        }
+        break;
+      default:
+        assert.fail(`the test's schema checker does not know the keyword ${k}`);
+    }
+  }
+  return true;
+}
+
+describe('the published insert schema agrees with the insert validator', () => {
+  const valid: unknown[] = [
+    { times: [], values: [] },
+    { times: ['1704067200000000000', '2024-01-01T00:00:01Z'], values: [1.5, -2] },
+    { times: [1, -5, Number.MAX_SAFE_INTEGER], values: [0, 1e300, -0.5] },
+    { times: ['1', 2], values: ['NaN', 'Infinity'] },
+    { times: ['3'], values: ['-Infinity'], flags: [0] },
+    { times: ['1', '2'], values: [1, 2], flags: [0, 4294967295] },
+    { times: ['-9223372036854775808'], values: [1] },
+  ];
+  const invalid: unknown[] = [
+    null,
+    [],
+    'times',
+    5,
+    {},
+    { times: ['1'] },
+    { values: [1] },
+    { times: '1', values: [1] },
+    { times: ['1'], values: 1 },
+    { times: [true], values: [1] },
+    { times: [1.5], values: [1] },
+    { times: [null], values: [1] },
+    { times: [Number.MAX_SAFE_INTEGER + 1], values: [1] },
+    { times: [{}], values: [1] },
+    { times: ['1'], values: ['one'] },
+    { times: ['1'], values: ['nan'] },
+    { times: ['1'], values: [null] },
+    { times: ['1'], values: [[1]] },
+    { times: ['1'], values: [1], flags: [-1] },
+    { times: ['1'], values: [1], flags: [0.5] },
+    { times: ['1'], values: [1], flags: [4294967296] },
+    { times: ['1'], values: [1], flags: ['0'] },
+    { times: ['1'], values: [1], flags: null },
+    { times: ['1'], values: [1], flags: 0 },
+    { times: ['1'], values: [1], extra: 1 },
+    { times: ['1'], values: [1], Times: ['1'] },
+  ];
+  // What JSON Schema cannot say; the schema states both in its descriptions instead.
+  const beyondSchema: unknown[] = [
+    { times: ['1', '2'], values: [1] },
+    { times: ['1'], values: [1, 2] },
+    { times: ['1'], values: [1], flags: [] },
+    { times: ['1', '2'], values: [1, 2], flags: [0] },
+    { times: ['soon'], values: [1] },
+    { times: [''], values: [1] },
+    { times: ['9223372036854775808'], values: [1] },
+  ];
+  let schema: unknown;
+  before(async () => {
+    const doc = (await api.get('/openapi.json')).json as {
+      paths: Record<string, { post: { requestBody: { content: Record<string, { schema: unknown }> } } }>;
+    };
+    schema = doc.paths['/api/streams/{uuid}/points']?.post.requestBody.content['application/json']?.schema;
+    assert.ok(schema, 'the insert JSON schema is published');
+  });
+  const validatorAccepts = (body: unknown): boolean => {
+    try {
+      pointsFromJson(body);
+      return true;
+    } catch (e) {
+      assert.ok(e instanceof DbError, `a refusal is a DbError, got ${String(e)}`);
+      return false;
+    }
+  };
+
+  test('valid bodies in every accepted shape pass both', () => {
+    for (const b of valid) {
+      assert.equal(validatorAccepts(b), true, `validator accepts ${JSON.stringify(b)}`);
+      assert.equal(schemaAccepts(schema, b), true, `schema accepts ${JSON.stringify(b)}`);
+    }
+  });
+
+  test('wrong types, missing and extra fields fail both', () => {
+    for (const b of invalid) {
+      assert.equal(validatorAccepts(b), false, `validator refuses ${JSON.stringify(b)}`);
+      assert.equal(schemaAccepts(schema, b), false, `schema refuses ${JSON.stringify(b)}`);
+    }
+  });
+
+  test('mixed lengths and unreadable time text fail the validator only, as the schema says', () => {
+    const described = JSON.stringify(schema);
+    assert.match(described, /same length/);
+    assert.match(described, /ISO-8601/);
+    for (const b of beyondSchema) {
+      assert.equal(validatorAccepts(b), false, `validator refuses ${JSON.stringify(b)}`);
+      assert.equal(schemaAccepts(schema, b), true, `schema cannot express the rule broken by ${JSON.stringify(b)}`);
+    }
   });
 });
 

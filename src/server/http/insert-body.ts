@@ -159,10 +159,22 @@ async function csvBody(req: IncomingMessage, limit: number): Promise<PointBatch>
   return parser.end();
 }
 
+/**
+ * The published schema of a JSON body. It says everything {@link pointsFromJson} checks that JSON
+ * Schema can say; the two rules it cannot (equal array lengths, and a time string that is an
+ * int64 of ns or an ISO-8601 time) are in the descriptions. http-api.test.ts evaluates this schema
+ * as published in /openapi.json against pointsFromJson over valid and invalid bodies.
+ */
 const JSON_POINTS_SCHEMA = {
   type: 'object',
+  description: 'times, values and (when given) flags must have the same length; point i is (times[i], values[i])',
   properties: {
-    times: { type: 'array', items: { anyOf: [TIME_SCHEMA, { type: 'integer' }] } },
+    times: {
+      type: 'array',
+      items: {
+        anyOf: [TIME_SCHEMA, { type: 'integer', minimum: -Number.MAX_SAFE_INTEGER, maximum: Number.MAX_SAFE_INTEGER }],
+      },
+    },
     values: {
       type: 'array',
       items: { anyOf: [{ type: 'number' }, { type: 'string', enum: ['NaN', 'Infinity', '-Infinity'] }] },

@@ -1,26 +1,14 @@
 /**
  * Prometheus metrics of the HTTP server, in the text exposition format (version 0.0.4): requests
  * by endpoint (the route's path template, so uuids do not explode the label set), method and
- * status; a latency histogram per endpoint; points ingested and read; live subscribers. The
- * database's figures (engine counters, catalog size, disk bytes) are added at scrape time.
+ * status; a latency histogram per endpoint; points ingested and read; live subscribers. The gRPC
+ * server's requests (RpcMetrics, when `arbor serve` shares its registry) and the database's
+ * figures (engine counters, catalog size, disk bytes) are added at scrape time, so one /metrics
+ * page covers the whole server.
  */
+import { familyHead, LatencyHistogram, labels } from '../service/prometheus-text.ts';
+import type { RpcMetrics } from '../service/rpc-metrics.ts';
 import type { ServerStats } from './route.ts';
-
-/** Latency histogram bucket bounds (seconds). */
-export const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
-
-interface Histogram {
-  readonly counts: number[];
-  sum: number;
-  count: number;
-}
-
-const escapeLabel = (v: string): string => v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
-
-const labels = (l: Readonly<Record<string, string>>): string =>
-  `{${Object.entries(l)
-    .map(([k, v]) => `${k}="${escapeLabel(v)}"`)
-    .join(',')}}`;
 
 /** Engine counters (EngineStats) exported as `arbordb_engine_<snake>` with their type. */
 const ENGINE_METRICS: Readonly<
@@ -28,8 +16,21 @@ const ENGINE_METRICS: Readonly<
 > = {
   streams: { name: 'arbordb_engine_streams', type: 'gauge', help: 'Streams open in the engine.' },
   commits: { name: 'arbordb_engine_commits_total', type: 'counter', help: 'Tree commits (new versions).' },
-  walSyncs: { name: 'arbordb_engine_wal_syncs_total', type: 'counter', help: 'WAL fsyncs (group commits).' },
-  walRecords: { name: 'arbordb_engine_wal_records_total', type: 'counter', help: 'WAL records written.' },
+  walSyncs: {
+    name: 'arbordb_engine_wal_syncs_total',
+    type: 'counter',
+    help: 'WAL fdatasyncs since the WAL was opened (object creates for a cluster shard); concurrent inserts share them (group commit).',
+  },
+  walSyncedRecords: {
+    name: 'arbordb_engine_wal_synced_records_total',
+    type: 'counter',
+    help: 'WAL records made durable by those syncs; divided by arbordb_engine_wal_syncs_total it is the average group-commit size.',
+  },
+  walRecords: {
+    name: 'arbordb_engine_wal_records_total',
+    type: 'counter',
+    help: 'WAL records appended (one per insert smaller than the direct-insert threshold).',
+  },
   pointsInserted: {
     name: 'arbordb_engine_points_inserted_total',
     type: 'counter',
@@ -55,12 +56,15 @@ const ENGINE_METRICS: Readonly<
 
 export class HttpMetrics {
   readonly #requests = new Map<string, number>();
-  readonly #latency = new Map<string, Histogram>();
+  readonly #latency = new Map<string, LatencyHistogram>();
   pointsIngested = 0;
   pointsRead = 0;
   windowsRead = 0;
   liveSubscribers = 0;
   livePointsPushed = 0;
+
+  /** `rpc`: the gRPC server's registry, rendered on the same page (absent: no gRPC lines). */
+  constructor(private readonly rpc?: RpcMetrics) {}
 
   /** Count one finished request. `endpoint` is the route template (or "static", "unmatched"). */
   observe(endpoint: string, method: string, status: number, seconds: number): void {
@@ -68,12 +72,10 @@ export class HttpMetrics {
     this.#requests.set(key, (this.#requests.get(key) ?? 0) + 1);
     let h = this.#latency.get(endpoint);
     if (h === undefined) {
-      h = { counts: LATENCY_BUCKETS.map(() => 0), sum: 0, count: 0 };
+      h = new LatencyHistogram();
       this.#latency.set(endpoint, h);
     }
-    for (let i = 0; i < LATENCY_BUCKETS.length; i++) if (seconds <= LATENCY_BUCKETS[i]!) h.counts[i]!++;
-    h.sum += seconds;
-    h.count++;
+    h.observe(seconds);
   }
 
   /** Requests counted so far for an endpoint/method/status (tests). */
@@ -84,8 +86,8 @@ export class HttpMetrics {
   /** The exposition text, with the database's figures when given. */
   render(stats?: ServerStats): string {
     const out: string[] = [];
-    const head = (name: string, type: string, help: string) =>
-      out.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
+    const head = (name: string, type: 'counter' | 'gauge' | 'histogram', help: string) =>
+      out.push(...familyHead(name, type, help));
 
     head('arbordb_http_requests_total', 'counter', 'HTTP requests by endpoint, method and status.');
     for (const [key, n] of [...this.#requests].sort()) {
@@ -98,14 +100,9 @@ export class HttpMetrics {
       'HTTP request latency by endpoint (until the answer is sent).',
     );
     for (const [endpoint, h] of [...this.#latency].sort(([a], [b]) => a.localeCompare(b))) {
-      LATENCY_BUCKETS.forEach((le, i) => {
-        out.push(`arbordb_http_request_duration_seconds_bucket${labels({ endpoint, le: String(le) })} ${h.counts[i]}`);
-      });
-      out.push(`arbordb_http_request_duration_seconds_bucket${labels({ endpoint, le: '+Inf' })} ${h.count}`);
-      out.push(`arbordb_http_request_duration_seconds_sum${labels({ endpoint })} ${h.sum}`);
-      out.push(`arbordb_http_request_duration_seconds_count${labels({ endpoint })} ${h.count}`);
+      out.push(...h.lines('arbordb_http_request_duration_seconds', { endpoint }));
     }
-    const simple = (name: string, type: string, help: string, v: number) => {
+    const simple = (name: string, type: 'counter' | 'gauge', help: string, v: number) => {
       head(name, type, help);
       out.push(`${name} ${v}`);
     };
@@ -124,6 +121,7 @@ export class HttpMetrics {
     );
     simple('arbordb_http_live_subscribers', 'gauge', 'Open live (SSE) connections.', this.liveSubscribers);
     simple('arbordb_http_live_points_total', 'counter', 'Points pushed to live subscribers.', this.livePointsPushed);
+    if (this.rpc !== undefined) out.push(...this.rpc.lines());
 
     if (stats !== undefined) {
       for (const [k, v] of Object.entries(stats.engine)) {

@@ -5,7 +5,7 @@
  */
 import { DbError } from '../../core/errors.ts';
 import type { StatPoint } from '../../core/stat.ts';
-import { MAX_INSERT_TIME, MAX_TIME, MIN_TIME } from '../../core/time.ts';
+import { alignDown, MAX_INSERT_TIME, MAX_TIME, MIN_TIME } from '../../core/time.ts';
 import { MERGE_POLICIES, type PointBatch } from '../../core/types.ts';
 import { chunked, coalesce, POINTS, WINDOWS } from './encoders.ts';
 import { insertBody } from './insert-body.ts';
@@ -175,6 +175,26 @@ async function sendWindows(
   });
 }
 
+/**
+ * How many aligned windows of width 2^pw [start, end) can produce: the engine floors both ends to
+ * multiples of 2^pw (tree-query.ts `alignedWindows`) and answers one window per non-empty slot in
+ * between. The engine returns the windows as one array, so this bounds the memory of an answer
+ * before the query runs (empty windows are omitted, so the real answer may be shorter).
+ */
+export function alignedWindowCount(start: bigint, end: bigint, pw: number): bigint {
+  const s = alignDown(start, pw);
+  const e = alignDown(end, pw);
+  return e > s ? (e - s) >> BigInt(pw) : 0n;
+}
+
+/**
+ * The refusal of a window query that could answer more than `max` windows (438 → HTTP 400): the
+ * answer is built in memory whole, so the cap is checked before the backend is asked.
+ */
+function refuseTooManyWindows(n: bigint, max: number, narrow: string): void {
+  if (n > BigInt(max)) throw new DbError(438, `${n} windows requested, at most ${max} per request: ${narrow}`);
+}
+
 const alignedWindows = defineRoute({
   method: 'GET',
   path: '/api/streams/{uuid}/aligned-windows',
@@ -182,7 +202,9 @@ const alignedWindows = defineRoute({
   summary: 'Statistics of aligned windows [w, w + 2^pw)',
   description:
     'start and end are floored to multiples of 2^pw; one row per window that holds points (empty windows are ' +
-    'omitted). Costs O(windows), not O(points): the plotter asks for ≈ one window per pixel.',
+    'omitted). Costs O(windows), not O(points): the plotter asks for ≈ one window per pixel. A request whose ' +
+    'range spans more windows than the server allows (default 1 000 000, empty ones included) is refused with ' +
+    '400 InvalidParameter (438): raise pw or narrow the range.',
   tag: 'data',
   params: {
     uuid: uuidParam(),
@@ -196,6 +218,11 @@ const alignedWindows = defineRoute({
   responses: { '200': tableDoc('windows', WINDOW_SCHEMA, 'time,min,mean,max,count,stddev') },
   async handle(call) {
     const p = call.params;
+    refuseTooManyWindows(
+      alignedWindowCount(p.start, p.end, p.pw),
+      call.app.maxWindows,
+      `raise pw (each step halves the count; pw=${p.pw} now) or narrow [start, end)`,
+    );
     await sendWindows(call, call.app.backend.alignedWindows(p.uuid, p.start, p.end, p.pw, p.version));
   },
 });
@@ -222,11 +249,8 @@ const windows = defineRoute({
   responses: { '200': tableDoc('windows', WINDOW_SCHEMA, 'time,min,mean,max,count,stddev') },
   async handle(call) {
     const { params: p, app } = call;
-    if (p.end > p.start && (p.end - p.start) / p.width > BigInt(app.maxWindows)) {
-      throw new DbError(
-        438,
-        `${(p.end - p.start) / p.width} windows requested, at most ${app.maxWindows} per request: widen the windows`,
-      );
+    if (p.end > p.start) {
+      refuseTooManyWindows((p.end - p.start) / p.width, app.maxWindows, 'widen the windows or narrow [start, end)');
     }
     await sendWindows(call, app.backend.windows(p.uuid, p.start, p.end, p.width, p.depth, p.version));
   },
@@ -279,7 +303,8 @@ const count = defineRoute({
   summary: 'Number of points in [start, end)',
   description:
     'As the client libraries: sums aligned windows at pw = min(pw, ⌊log2(end − start)⌋ − 1), which floors the ' +
-    'edges to that width (cheap, approximate at the edges); precise=true counts exactly with one window.',
+    'edges to that width (cheap, approximate at the edges); precise=true counts exactly with one window. A small ' +
+    'pw over a long range that spans more windows than the server allows is refused as in aligned-windows.',
   tag: 'data',
   params: {
     uuid: uuidParam(),
@@ -307,7 +332,14 @@ const count = defineRoute({
       r = await app.backend.windows(p.uuid, p.start, p.end, p.end - p.start, 0, p.version);
     } else {
       const span = floorLog2(p.end > p.start ? p.end - p.start : 1n);
-      r = await app.backend.alignedWindows(p.uuid, p.start, p.end, Math.max(0, Math.min(p.pw, span - 1)), p.version);
+      const pw = Math.max(0, Math.min(p.pw, span - 1));
+      // The windows are summed here, but the backend still builds them all in memory first.
+      refuseTooManyWindows(
+        alignedWindowCount(p.start, p.end, pw),
+        app.maxWindows,
+        `raise pw (pw=${pw} now) or count with precise=true`,
+      );
+      r = await app.backend.alignedWindows(p.uuid, p.start, p.end, pw, p.version);
     }
     let n = 0;
     for (const w of r.value) n += w.count;

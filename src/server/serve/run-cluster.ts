@@ -127,6 +127,7 @@ export async function runClusterServer(cfg: ServeConfig, cc: ClusterServeConfig,
       address: cfg.http,
       auth,
       maxBodyBytes: cfg.maxBodyBytes,
+      grpcMetrics: grpc.metrics,
       log,
     }).catch((e: unknown) => {
       throw new ServeError(`cannot listen on ${cfg.http}: ${e instanceof Error ? e.message : e}`);

@@ -16,6 +16,7 @@ import { type GrpcServer, startGrpcServer, type TlsFiles } from '../grpc/grpc-se
 import { type HttpServer, startHttpServer } from '../http/index.ts';
 import { ApiKeyAuth } from '../service/auth.ts';
 import { KeysFileError, readKeyEntries } from '../service/keys-file.ts';
+import { RpcMetrics } from '../service/rpc-metrics.ts';
 import { type SnapdbServer, snapdbBindProblem, startSnapdbServer } from '../snapdb/snapdb-server.ts';
 import type { ServeConfig } from './serve-config.ts';
 
@@ -126,10 +127,13 @@ export async function runServer(cfg: ServeConfig, io: ServeIO): Promise<RunningS
     await database.close().catch(() => undefined);
     throw e;
   }
+  // One registry of gRPC calls: counted by the gRPC server, rendered on the HTTP server's /metrics.
+  const grpcMetrics = new RpcMetrics();
   let grpc: GrpcServer;
   try {
     grpc = await startGrpcServer({
       backend: served,
+      metrics: grpcMetrics,
       address: cfg.grpc,
       auth,
       maxReceiveBytes: cfg.maxMessageBytes,
@@ -156,6 +160,7 @@ export async function runServer(cfg: ServeConfig, io: ServeIO): Promise<RunningS
       address: cfg.http,
       auth,
       maxBodyBytes: cfg.maxBodyBytes,
+      grpcMetrics,
       log: (line) => io.err(`arbor serve: ${line}`),
     });
   } catch (e) {
